@@ -1,0 +1,331 @@
+//! Loading Kubernetes manifests with a position for every key and value.
+//!
+//! Files, directories (recursive; `.yaml`, `.yml`, `.json`; hidden entries skipped),
+//! stdin and kustomizations (rendered with `kubectl kustomize`) become [`Object`]s and
+//! [`SourceFile`]s. Multi-document YAML, JSON (one value or a stream), `kind: List` and
+//! every `*List`, and `kubectl get -o yaml|json` dumps all load. Scalars are resolved
+//! as Kubernetes reads YAML (see [`resolve`](crate::resolve)).
+//!
+//! Bad input never stops a load: a document that cannot be read becomes an
+//! [`InputDiagnostic`] with its location, and every other document still loads.
+//! Documents parse in parallel.
+//!
+//! ```no_run
+//! let loaded = rampart_source::load(&[rampart_source::Input::Path("manifests/".into())], &Default::default());
+//! for d in &loaded.diagnostics {
+//!     eprintln!("{}:{}:{}: {}", d.path, d.pos.line, d.pos.column, d.message);
+//! }
+//! ```
+
+mod json;
+mod resolve;
+mod split;
+mod walk;
+mod yaml;
+
+use rampart_model::workload::check_shape;
+use rampart_model::{FileId, Files, InputDiagnostic, InputLevel, Node, Object, Origin, Pos, SourceFile, Value};
+use rayon::prelude::*;
+
+pub use walk::Input;
+
+/// Options for [`load`].
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Files larger than this many bytes are reported and not read.
+    pub max_file_bytes: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions { max_file_bytes: 512 * 1024 * 1024 }
+    }
+}
+
+/// What became of one input file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Read; at least one object came from it.
+    Parsed,
+    /// Read, but nothing in it is a Kubernetes object.
+    Skipped,
+    /// Something in it could not be read (other documents may still have loaded).
+    Error,
+}
+
+impl Status {
+    /// The name used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Parsed => "parsed",
+            Status::Skipped => "skipped",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// One input file and what became of it.
+#[derive(Clone, Debug)]
+pub struct InputStatus {
+    /// The display name.
+    pub path: String,
+    /// Parsed, skipped or error.
+    pub status: Status,
+    /// Documents read.
+    pub documents: u32,
+    /// Objects loaded.
+    pub objects: u32,
+}
+
+/// The result of a load.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Every text read.
+    pub files: Files,
+    /// Every object, in input order.
+    pub objects: Vec<Object>,
+    /// Input problems, in input order.
+    pub diagnostics: Vec<InputDiagnostic>,
+    /// One entry per input file.
+    pub inputs: Vec<InputStatus>,
+}
+
+impl Loaded {
+    /// Whether any input error occurred (the CLI exits 2).
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.level == InputLevel::Error)
+    }
+}
+
+/// A text to parse, with its name and how to read it.
+struct Text {
+    name: String,
+    text: String,
+    json: bool,
+    /// Lines holding bytes that were not UTF-8 (replaced with U+FFFD).
+    bad_utf8_lines: Vec<u32>,
+}
+
+/// Loads every input. Never fails: problems are diagnostics.
+pub fn load(inputs: &[Input], options: &LoadOptions) -> Loaded {
+    let (sources, mut diagnostics) = walk::expand(inputs);
+    let read: Vec<Result<Text, InputDiagnostic>> =
+        sources.par_iter().map(|s| walk::read(s, options).map(|(name, bytes, json)| decode(name, &bytes, json))).collect();
+    let mut texts = Vec::new();
+    let mut failed = Vec::new();
+    for r in read {
+        match r {
+            Ok(t) => texts.push(t),
+            Err(d) => failed.push(d),
+        }
+    }
+    let mut loaded = parse_texts(texts);
+    for d in failed {
+        loaded.inputs.push(InputStatus { path: d.path.clone(), status: Status::Error, documents: 0, objects: 0 });
+        loaded.diagnostics.push(d);
+    }
+    diagnostics.append(&mut loaded.diagnostics);
+    loaded.diagnostics = diagnostics;
+    loaded
+}
+
+/// Loads one in-memory text (tests, stdin-like sources, admission objects).
+pub fn load_str(name: &str, text: &str) -> Loaded {
+    let json = std::path::Path::new(name).extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    parse_texts(vec![decode(name.to_string(), text.as_bytes(), json)])
+}
+
+fn decode(name: String, bytes: &[u8], json_ext: bool) -> Text {
+    let (text, bad_utf8_lines) = match std::str::from_utf8(bytes) {
+        Ok(t) => (t.to_string(), Vec::new()),
+        Err(_) => {
+            let mut lines = Vec::new();
+            let mut line = 1u32;
+            for chunk in bytes.utf8_chunks() {
+                line += u32::try_from(chunk.valid().matches('\n').count()).unwrap_or(0);
+                if !chunk.invalid().is_empty() && lines.last() != Some(&line) {
+                    lines.push(line);
+                }
+            }
+            (String::from_utf8_lossy(bytes).into_owned(), lines)
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
+    let first = text.trim_start().as_bytes().first().copied();
+    let json = json_ext || matches!(first, Some(b'{' | b'['));
+    Text { name, text, json, bad_utf8_lines }
+}
+
+/// One parsed document (or a failure), with its file.
+struct DocOut {
+    root: Option<Node>,
+    error: Option<(Pos, String)>,
+    warnings: Vec<(Pos, String)>,
+}
+
+enum Job<'a> {
+    Json(usize, &'a str),
+    Yaml(usize, split::Chunk<'a>),
+}
+
+fn parse_texts(texts: Vec<Text>) -> Loaded {
+    // Parse every document of every file in parallel, then assemble in input order.
+    let mut jobs = Vec::new();
+    for (i, t) in texts.iter().enumerate() {
+        if t.text.as_bytes().contains(&0) {
+            continue; // reported below as binary
+        }
+        if t.json {
+            jobs.push(Job::Json(i, &t.text));
+        } else {
+            jobs.extend(split::split_documents(&t.text).into_iter().map(|c| Job::Yaml(i, c)));
+        }
+    }
+    let outputs: Vec<(usize, Vec<DocOut>)> = jobs
+        .par_iter()
+        .map(|job| match job {
+            Job::Json(i, text) => (*i, parse_json_or_yaml(text)),
+            Job::Yaml(i, chunk) => (*i, parse_chunk(*chunk, &texts[*i].bad_utf8_lines)),
+        })
+        .collect();
+
+    let mut per_file: Vec<Vec<DocOut>> = texts.iter().map(|_| Vec::new()).collect();
+    for (i, docs) in outputs {
+        per_file[i].extend(docs);
+    }
+
+    let mut loaded = Loaded::default();
+    for (t, docs) in texts.into_iter().zip(per_file) {
+        let name = t.name.clone();
+        let binary = t.text.as_bytes().contains(&0);
+        let file = loaded.files.add(SourceFile::new(t.name, t.text));
+        let before_objects = loaded.objects.len();
+        let before_diags = loaded.diagnostics.len();
+        if binary {
+            loaded.diagnostics.push(InputDiagnostic::error(
+                Some(file),
+                &name,
+                Pos::new(1, 1),
+                "binary file (it contains NUL bytes); not read",
+            ));
+        }
+        let documents = u32::try_from(docs.len()).unwrap_or(u32::MAX);
+        for (doc_index, doc) in docs.into_iter().enumerate() {
+            let document = u32::try_from(doc_index).unwrap_or(u32::MAX);
+            for (pos, message) in doc.warnings {
+                loaded.diagnostics.push(InputDiagnostic::new(InputLevel::Warning, Some(file), &name, pos, message));
+            }
+            if let Some((pos, message)) = doc.error {
+                loaded.diagnostics.push(InputDiagnostic::error(Some(file), &name, pos, message));
+            }
+            if let Some(root) = doc.root {
+                add_document(&mut loaded, file, &name, document, root);
+            }
+        }
+        let objects = u32::try_from(loaded.objects.len() - before_objects).unwrap_or(u32::MAX);
+        let diags = &loaded.diagnostics[before_diags..];
+        let status = if diags.iter().any(|d| d.level == InputLevel::Error) {
+            Status::Error
+        } else if objects == 0 {
+            Status::Skipped
+        } else {
+            Status::Parsed
+        };
+        loaded.inputs.push(InputStatus { path: name, status, documents, objects });
+    }
+    loaded
+}
+
+fn parse_json_or_yaml(text: &str) -> Vec<DocOut> {
+    let (values, error) = json::parse_stream(text);
+    let mut docs: Vec<DocOut> =
+        values.into_iter().map(|v| DocOut { root: Some(v), error: None, warnings: Vec::new() }).collect();
+    if let Some(e) = error {
+        docs.push(DocOut { root: None, error: Some((e.pos, e.message)), warnings: Vec::new() });
+    }
+    docs
+}
+
+fn parse_chunk(chunk: split::Chunk<'_>, bad_utf8_lines: &[u32]) -> Vec<DocOut> {
+    let lines = chunk.first_line + 1..=chunk.first_line + u32::try_from(chunk.text.lines().count()).unwrap_or(0);
+    if let Some(&line) = bad_utf8_lines.iter().find(|l| lines.contains(l)) {
+        return vec![DocOut {
+            root: None,
+            error: Some((Pos::new(line, 1), "invalid UTF-8 in this document; document skipped".into())),
+            warnings: Vec::new(),
+        }];
+    }
+    let (docs, error) = yaml::parse_documents(chunk.text, chunk.first_line);
+    let mut out: Vec<DocOut> = docs
+        .into_iter()
+        .map(|d| DocOut {
+            root: d.root,
+            error: None,
+            warnings: d.warnings.into_iter().map(|w| (w.pos, w.message)).collect(),
+        })
+        .collect();
+    if let Some(e) = error {
+        out.push(DocOut { root: None, error: Some((e.pos, e.message)), warnings: Vec::new() });
+    }
+    out
+}
+
+fn is_object(node: &Node) -> bool {
+    let text = |k: &str| node.get(k).and_then(Node::as_str).is_some_and(|s| !s.is_empty());
+    text("apiVersion") && text("kind")
+}
+
+fn add_document(loaded: &mut Loaded, file: FileId, name: &str, document: u32, root: Node) {
+    if root.is_null() {
+        return; // empty or comment-only document
+    }
+    if !is_object(&root) {
+        let what = if root.as_map().is_some() { "no `apiVersion` and `kind`" } else { root.type_name() };
+        loaded.diagnostics.push(InputDiagnostic::new(
+            InputLevel::Skipped,
+            Some(file),
+            name,
+            root.pos,
+            format!("not a Kubernetes object ({what}); skipped"),
+        ));
+        return;
+    }
+    let kind = root.get("kind").and_then(Node::as_str).unwrap_or_default();
+    if kind.ends_with("List") && root.get("items").is_some_and(|i| i.as_seq().is_some()) {
+        let mut root = root;
+        let items = match root.take("items").map(Node::into_value) {
+            Some(Value::Seq(items)) => items.into_vec(),
+            _ => Vec::new(),
+        };
+        for (i, item) in items.into_iter().enumerate() {
+            {
+                if is_object(&item) {
+                    let origin = Origin::File { file, document, item: u32::try_from(i).ok() };
+                    push_object(loaded, name, Object::new(item, origin, format!("items[{i}]")));
+                } else {
+                    loaded.diagnostics.push(InputDiagnostic::new(
+                        InputLevel::Skipped,
+                        Some(file),
+                        name,
+                        item.pos,
+                        format!("`items[{i}]` is not a Kubernetes object; skipped"),
+                    ));
+                }
+            }
+        }
+        return;
+    }
+    push_object(loaded, name, Object::new(root, Origin::File { file, document, item: None }, String::new()));
+}
+
+fn push_object(loaded: &mut Loaded, name: &str, object: Object) {
+    for e in check_shape(&object) {
+        loaded.diagnostics.push(InputDiagnostic::error(
+            object.file(),
+            name,
+            e.pos,
+            format!("`{}` in {} `{}`: {}; the field is ignored", object.display_path(&e.path), object.kind(), object.name(), e.message),
+        ));
+    }
+    loaded.objects.push(object);
+}
