@@ -25,7 +25,10 @@ pub struct Inventory {
 
 impl Inventory {
     /// Indexes the objects and gathers the cluster facts.
-    pub fn new(files: Files, objects: Vec<Object>, version: Option<KubeVersion>) -> Self {
+    pub fn new(files: Files, mut objects: Vec<Object>, version: Option<KubeVersion>) -> Self {
+        for (i, o) in objects.iter_mut().enumerate() {
+            o.index = i;
+        }
         let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_name = HashMap::with_capacity(objects.len());
         let mut namespaces = BTreeMap::new();

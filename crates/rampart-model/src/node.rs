@@ -309,7 +309,7 @@ impl Drop for Node {
 
 fn take_children(value: &mut Value, stack: &mut Vec<Node>) {
     match value {
-        Value::Seq(items) if items.iter().any(|n| n.has_children()) => {
+        Value::Seq(items) if items.iter().any(Node::has_children) => {
             stack.extend(std::mem::take(items).into_vec());
         }
         Value::Map(map) if map.entries.iter().any(|e| e.value.has_children()) => {

@@ -51,6 +51,8 @@ pub struct Object {
     /// The field path prefix of `root` inside its document (`items[3]` for list items,
     /// empty otherwise), so findings can show the path a user sees in the file.
     pub path_prefix: String,
+    /// Position in [`crate::Inventory::objects`], set when the inventory is built.
+    pub index: usize,
 }
 
 impl Object {
@@ -68,7 +70,7 @@ impl Object {
         } else {
             Some(text("metadata.namespace").filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into()))
         };
-        Object { id: ObjectRef { api_version, kind, namespace, name }, origin, root, path_prefix }
+        Object { id: ObjectRef { api_version, kind, namespace, name }, origin, root, path_prefix, index: 0 }
     }
 
     /// `kind`.

@@ -199,7 +199,7 @@ impl Reader<'_> {
     }
 
     fn literal(&mut self, word: &str, value: Value) -> Result<Value, JsonError> {
-        if self.bytes[self.i..].starts_with(word.as_bytes()) {
+        if self.bytes.get(self.i..).is_some_and(|b| b.starts_with(word.as_bytes())) {
             self.i += word.len();
             Ok(value)
         } else {
@@ -223,7 +223,7 @@ impl Reader<'_> {
         if digits(self) == 0 {
             return self.err("expected a digit");
         }
-        if self.bytes[int_start] == b'0' && self.i - int_start > 1 {
+        if self.bytes.get(int_start) == Some(&b'0') && self.i - int_start > 1 {
             return self.err("leading zeros are not allowed in JSON numbers");
         }
         let mut float = false;
@@ -245,11 +245,10 @@ impl Reader<'_> {
             }
         }
         let text = &self.text[start..self.i];
-        if !float {
-            if let Ok(i) = text.parse::<i64>() {
+        if !float
+            && let Ok(i) = text.parse::<i64>() {
                 return Ok(Value::Int(i));
             }
-        }
         match text.parse::<f64>() {
             Ok(f) => Ok(Value::Float(f)),
             Err(_) => self.err("number out of range"),
@@ -301,7 +300,7 @@ impl Reader<'_> {
                             self.i += 1;
                             let hi = self.hex4()?;
                             let code = if (0xD800..0xDC00).contains(&hi)
-                                && self.bytes[self.i..].starts_with(b"\\u")
+                                && self.bytes.get(self.i..).is_some_and(|b| b.starts_with(b"\\u"))
                             {
                                 self.i += 2;
                                 let lo = self.hex4()?;

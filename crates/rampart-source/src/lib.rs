@@ -17,6 +17,8 @@
 //! }
 //! ```
 
+#![warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod json;
 mod resolve;
 mod split;
@@ -100,7 +102,7 @@ impl Loaded {
 /// A text to parse, with its name and how to read it.
 struct Text {
     name: String,
-    text: String,
+    content: String,
     json: bool,
     /// Lines holding bytes that were not UTF-8 (replaced with U+FFFD).
     bad_utf8_lines: Vec<u32>,
@@ -136,24 +138,21 @@ pub fn load_str(name: &str, text: &str) -> Loaded {
 }
 
 fn decode(name: String, bytes: &[u8], json_ext: bool) -> Text {
-    let (text, bad_utf8_lines) = match std::str::from_utf8(bytes) {
-        Ok(t) => (t.to_string(), Vec::new()),
-        Err(_) => {
-            let mut lines = Vec::new();
-            let mut line = 1u32;
-            for chunk in bytes.utf8_chunks() {
-                line += u32::try_from(chunk.valid().matches('\n').count()).unwrap_or(0);
-                if !chunk.invalid().is_empty() && lines.last() != Some(&line) {
-                    lines.push(line);
-                }
+    let (text, bad_utf8_lines) = if let Ok(t) = std::str::from_utf8(bytes) { (t.to_string(), Vec::new()) } else {
+        let mut lines = Vec::new();
+        let mut line = 1u32;
+        for chunk in bytes.utf8_chunks() {
+            line += u32::try_from(chunk.valid().matches('\n').count()).unwrap_or(0);
+            if !chunk.invalid().is_empty() && lines.last() != Some(&line) {
+                lines.push(line);
             }
-            (String::from_utf8_lossy(bytes).into_owned(), lines)
         }
+        (String::from_utf8_lossy(bytes).into_owned(), lines)
     };
     let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
     let first = text.trim_start().as_bytes().first().copied();
     let json = json_ext || matches!(first, Some(b'{' | b'['));
-    Text { name, text, json, bad_utf8_lines }
+    Text { name, content: text, json, bad_utf8_lines }
 }
 
 /// One parsed document (or a failure), with its file.
@@ -172,33 +171,37 @@ fn parse_texts(texts: Vec<Text>) -> Loaded {
     // Parse every document of every file in parallel, then assemble in input order.
     let mut jobs = Vec::new();
     for (i, t) in texts.iter().enumerate() {
-        if t.text.as_bytes().contains(&0) {
+        if t.content.as_bytes().contains(&0) {
             continue; // reported below as binary
         }
         if t.json {
-            jobs.push(Job::Json(i, &t.text));
+            jobs.push(Job::Json(i, &t.content));
         } else {
-            jobs.extend(split::split_documents(&t.text).into_iter().map(|c| Job::Yaml(i, c)));
+            jobs.extend(split::split_documents(&t.content).into_iter().map(|c| Job::Yaml(i, c)));
         }
     }
     let outputs: Vec<(usize, Vec<DocOut>)> = jobs
         .par_iter()
         .map(|job| match job {
             Job::Json(i, text) => (*i, parse_json_or_yaml(text)),
-            Job::Yaml(i, chunk) => (*i, parse_chunk(*chunk, &texts[*i].bad_utf8_lines)),
+            Job::Yaml(i, chunk) => {
+                (*i, parse_chunk(*chunk, texts.get(*i).map(|t| t.bad_utf8_lines.as_slice()).unwrap_or_default()))
+            }
         })
         .collect();
 
     let mut per_file: Vec<Vec<DocOut>> = texts.iter().map(|_| Vec::new()).collect();
     for (i, docs) in outputs {
-        per_file[i].extend(docs);
+        if let Some(slot) = per_file.get_mut(i) {
+            slot.extend(docs);
+        }
     }
 
     let mut loaded = Loaded::default();
     for (t, docs) in texts.into_iter().zip(per_file) {
         let name = t.name.clone();
-        let binary = t.text.as_bytes().contains(&0);
-        let file = loaded.files.add(SourceFile::new(t.name, t.text));
+        let binary = t.content.as_bytes().contains(&0);
+        let file = loaded.files.add(SourceFile::new(t.name, t.content));
         let before_objects = loaded.objects.len();
         let before_diags = loaded.diagnostics.len();
         if binary {
@@ -223,7 +226,7 @@ fn parse_texts(texts: Vec<Text>) -> Loaded {
             }
         }
         let objects = u32::try_from(loaded.objects.len() - before_objects).unwrap_or(u32::MAX);
-        let diags = &loaded.diagnostics[before_diags..];
+        let diags = loaded.diagnostics.get(before_diags..).unwrap_or_default();
         let status = if diags.iter().any(|d| d.level == InputLevel::Error) {
             Status::Error
         } else if objects == 0 {

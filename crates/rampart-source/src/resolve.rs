@@ -42,11 +42,10 @@ pub(crate) fn resolve_plain(text: &str) -> Value {
                 #[allow(clippy::cast_precision_loss)]
                 return Value::Float(u as f64);
             }
-            if yaml_style_float(&plain) {
-                if let Some(f) = go_parse_float(&plain) {
+            if yaml_style_float(&plain)
+                && let Some(f) = go_parse_float(&plain) {
                     return Value::Float(f);
                 }
-            }
             let binary = |digits: &str, negative: bool| {
                 i64::from_str_radix(digits, 2).ok().map(|v| Value::Int(if negative { -v } else { v }))
             };
@@ -54,11 +53,10 @@ pub(crate) fn resolve_plain(text: &str) -> Value {
                 if let Some(v) = binary(b, false) {
                     return v;
                 }
-            } else if let Some(b) = plain.strip_prefix("-0b") {
-                if let Some(v) = binary(b, true) {
+            } else if let Some(b) = plain.strip_prefix("-0b")
+                && let Some(v) = binary(b, true) {
                     return v;
                 }
-            }
         }
         _ => {}
     }

@@ -22,22 +22,20 @@ pub(crate) fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut chunks = Vec::new();
     let mut start = 0usize;
     let mut start_line = 0u32;
-    let mut line_no = 0u32;
     let mut offset = 0usize;
-    for line in text.split_inclusive('\n') {
+    for (line_no, line) in (0u32..).zip(text.split_inclusive('\n')) {
         if is_marker(line) && offset > start {
             chunks.push(Chunk { text: &text[start..offset], first_line: start_line });
             start = offset;
             start_line = line_no;
         }
         offset += line.len();
-        line_no += 1;
     }
     if offset > start || chunks.is_empty() {
         chunks.push(Chunk { text: &text[start..], first_line: start_line });
     }
     // Leading comments or directives before the first `---` are not a document.
-    if chunks.len() > 1 && !has_content(chunks[0].text) {
+    if chunks.len() > 1 && chunks.first().is_some_and(|c| !has_content(c.text)) {
         chunks.remove(0);
     }
     chunks

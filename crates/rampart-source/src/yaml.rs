@@ -58,8 +58,8 @@ impl MapFrame {
     /// Sets a key; a later value replaces an earlier one, as go-yaml v2 decodes into a
     /// map (merge keys included). Returns whether the key was already there.
     fn set(&mut self, entry: Entry) -> bool {
-        if let Some(i) = self.position(&entry.key) {
-            self.entries[i] = entry;
+        if let Some(slot) = self.position(&entry.key).and_then(|i| self.entries.get_mut(i)) {
+            *slot = entry;
             true
         } else {
             if let Some(index) = &mut self.index {
@@ -222,11 +222,10 @@ impl Builder {
         if self.stack.len() >= MAX_DEPTH {
             return Err(YamlError { pos, message: format!("nesting deeper than {MAX_DEPTH} levels; document skipped") });
         }
-        if let Some(Frame::Map(m)) = self.stack.last() {
-            if m.key.is_none() {
+        if let Some(Frame::Map(m)) = self.stack.last()
+            && m.key.is_none() {
                 return Err(YamlError { pos, message: "complex (list or map) mapping keys are not supported by Kubernetes".into() });
             }
-        }
         self.stack.push(frame);
         Ok(())
     }

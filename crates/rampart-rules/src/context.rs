@@ -1,0 +1,54 @@
+//! What a rule sees and how it reports.
+
+use rampart_model::{Inventory, Object, Pos};
+
+use crate::finding::Finding;
+use crate::rule::RuleMeta;
+
+/// The inventory a rule reads, and the sink it reports to.
+pub struct Context<'a> {
+    /// The cluster.
+    pub inventory: &'a Inventory,
+    pub(crate) findings: Vec<Finding>,
+}
+
+impl<'a> Context<'a> {
+    /// A context over an inventory.
+    pub fn new(inventory: &'a Inventory) -> Self {
+        Context { inventory, findings: Vec::new() }
+    }
+
+    /// Reports a finding about `object` at `pos` (field path `path`, relative to the
+    /// object). Returns the finding to add help, evidence or steps.
+    pub fn report(
+        &mut self,
+        rule: &'static RuleMeta,
+        object: &Object,
+        pos: Pos,
+        path: &str,
+        message: impl Into<String>,
+    ) -> &mut Finding {
+        let index = Some(object.index);
+        let finding = Finding {
+            rule,
+            severity: rule.severity,
+            object: object.id.clone(),
+            object_index: index,
+            file: object.file(),
+            pos: if pos.is_known() { pos } else { object.pos() },
+            field_path: object.display_path(path),
+            message: message.into(),
+            help: None,
+            evidence: None,
+            steps: Vec::new(),
+            related: Vec::new(),
+        };
+        self.findings.push(finding);
+        self.findings.last_mut().unwrap_or_else(|| unreachable!("a finding was just pushed"))
+    }
+
+    /// Takes the findings reported so far.
+    pub fn into_findings(self) -> Vec<Finding> {
+        self.findings
+    }
+}

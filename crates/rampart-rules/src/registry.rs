@@ -1,0 +1,27 @@
+//! The registry: every rule, in code order. Codes are never reused; a retired rule
+//! keeps its entry with status `Removed`.
+
+use crate::rule::RuleMeta;
+use crate::rules::{audit, network, pod, rbac, secrets, updates};
+
+/// Every rule, ordered by practice then code.
+pub static RULES: &[&RuleMeta] = &[
+    &rbac::CLUSTER_ADMIN_BINDING,
+    &secrets::SECRET_IN_ENV_VAR,
+    &network::NAMESPACE_WITHOUT_NETWORK_POLICY,
+    &pod::PRIVILEGED_CONTAINER,
+    &updates::LATEST_IMAGE_TAG,
+    &audit::AUDIT_LOG_DISABLED,
+];
+
+/// Renamed rules: old name to code, so configurations keep working.
+pub static REDIRECTS: &[(&str, &str)] = &[];
+
+/// The rule with this code or name (case-insensitive).
+pub fn find(code_or_name: &str) -> Option<&'static RuleMeta> {
+    let wanted = REDIRECTS.iter().find(|(old, _)| old.eq_ignore_ascii_case(code_or_name)).map_or(code_or_name, |(_, c)| c);
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.code.eq_ignore_ascii_case(wanted) || r.name.eq_ignore_ascii_case(wanted))
+}
