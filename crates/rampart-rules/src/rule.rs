@@ -109,7 +109,7 @@ impl Severity {
 
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -176,31 +176,47 @@ pub struct RuleMeta {
 }
 
 impl RuleMeta {
+    /// The docs as Markdown: `///` comments keep one leading space per line, dropped here.
+    pub fn markdown(&self) -> String {
+        let mut out = String::with_capacity(self.doc.len());
+        for line in self.doc.lines() {
+            out.push_str(line.strip_prefix(' ').unwrap_or(line));
+            out.push('\n');
+        }
+        out
+    }
+
     /// A section of the docs, by heading (`Remediation`), trimmed.
-    pub fn section(&self, heading: &str) -> Option<&'static str> {
-        let marker = format!("## {heading}");
-        let start = self.doc.find(&marker)? + marker.len();
-        let rest = &self.doc[start..];
+    pub fn section(&self, heading: &str) -> Option<String> {
+        let doc = self.markdown();
+        let marker = format!("## {heading}\n");
+        let start = doc.find(&marker)? + marker.len();
+        let rest = doc.get(start..)?;
         let end = rest.find("\n## ").unwrap_or(rest.len());
-        Some(rest[..end].trim())
+        Some(rest.get(..end)?.trim().to_string())
     }
 
-    /// The first sentence of "What it does", for tables and SARIF short descriptions.
-    pub fn summary(&self) -> &'static str {
-        let what = self.section("What it does").unwrap_or("");
+    /// The first sentence of "What it does", on one line, for tables and short descriptions.
+    pub fn summary(&self) -> String {
+        let what = flatten(&self.section("What it does").unwrap_or_default());
         let end = what.find(". ").map_or(what.len(), |i| i + 1);
-        what[..end].trim_end_matches('.').trim()
+        what.get(..end).unwrap_or(&what).trim_end_matches('.').trim().to_string()
     }
 
-    /// The remediation text.
-    pub fn remediation(&self) -> &'static str {
-        self.section("Remediation").unwrap_or("")
+    /// The remediation, on one line.
+    pub fn remediation(&self) -> String {
+        flatten(&self.section("Remediation").unwrap_or_default())
     }
 
     /// Link to the rule's page.
     pub fn docs_url(&self) -> String {
         format!("https://github.com/rampart-k8s/rampart/blob/main/docs/rules/{}.md", self.code)
     }
+}
+
+/// Joins wrapped lines into one.
+fn flatten(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Declares a rule: docs, metadata and check, in the style of clippy's

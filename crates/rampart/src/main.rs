@@ -1,1 +1,25 @@
-fn main() {}
+//! The `rampart` binary: argument parsing and wiring, nothing else.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)] // the binary is where printing happens
+
+mod args;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = args::Args::parse();
+    match commands::run(args) {
+        Ok(code) => code,
+        Err(err) => {
+            // A closed pipe (`rampart scan . | head`) is not a failure.
+            if err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("rampart: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

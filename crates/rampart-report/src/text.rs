@@ -1,0 +1,192 @@
+//! Human output: findings grouped by file, each with its YAML line marked, then a
+//! scorecard of the six practices.
+//!
+//! Styles are written as ANSI escapes; the binary wraps stdout in a stream that strips
+//! them when it is not a terminal or `NO_COLOR` is set.
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+use rampart_model::{FileId, InputLevel, Pos, SourceFile};
+use rampart_rules::{Practice, Severity};
+
+use crate::{Report, Scorecard};
+
+/// Options for the text format.
+#[derive(Clone, Copy, Debug)]
+pub struct TextOptions {
+    /// Code frames for at most this many findings; the rest get one line each.
+    pub max_snippets: usize,
+}
+
+impl Default for TextOptions {
+    fn default() -> Self {
+        TextOptions { max_snippets: 500 }
+    }
+}
+
+fn severity_style(s: Severity) -> Style {
+    let color = match s {
+        Severity::Critical => AnsiColor::BrightRed,
+        Severity::High => AnsiColor::Red,
+        Severity::Medium => AnsiColor::Yellow,
+        Severity::Low => AnsiColor::Cyan,
+        Severity::Info => AnsiColor::BrightBlack,
+    };
+    Style::new().fg_color(Some(color.into())).bold()
+}
+
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+const BLUE: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Blue))).bold();
+
+/// Writes findings and the scorecard.
+pub fn write(report: &Report<'_>, options: TextOptions, out: &mut dyn Write) -> io::Result<()> {
+    let files = &report.inventory.files;
+    let mut current: Option<Option<FileId>> = None;
+    for (n, f) in report.findings.iter().enumerate() {
+        if current != Some(f.file) {
+            current = Some(f.file);
+            let name = f.file.map_or("(no file)", |id| files.name(id));
+            writeln!(out, "\n{BOLD}{name}{BOLD:#}")?;
+        }
+        let sev = severity_style(f.severity);
+        writeln!(
+            out,
+            "  {DIM}{:>9}{DIM:#}  {sev}{:<8}{sev:#} {BOLD}{:<7}{BOLD:#} {}",
+            location(f.pos),
+            f.severity.as_str(),
+            f.rule.code,
+            f.message
+        )?;
+        if n < options.max_snippets {
+            if let Some(file) = f.file.and_then(|id| files.get(id)) {
+                snippet(out, file, f.pos)?;
+            }
+            if let Some(e) = &f.evidence {
+                writeln!(out, "{:>12} {BLUE}={BLUE:#} evidence: {} (value redacted)", "", e.describe())?;
+            }
+            for (i, step) in f.steps.iter().enumerate() {
+                writeln!(out, "{:>12} {BLUE}{}.{BLUE:#} {}", "", i + 1, step.text)?;
+            }
+            let remediation = f.rule.remediation();
+            let help = f.help.as_deref().unwrap_or_else(|| first_sentence(&remediation));
+            writeln!(out, "{:>12} {BLUE}={BLUE:#} help: {help}", "")?;
+            if !f.field_path.is_empty() {
+                writeln!(out, "{:>12} {BLUE}={BLUE:#} {DIM}at `{}`; `rampart explain {}`{DIM:#}", "", f.field_path, f.rule.code)?;
+            }
+        }
+    }
+    if report.findings.len() > options.max_snippets {
+        writeln!(
+            out,
+            "\n{DIM}(code frames shown for the first {} findings; -o json lists every detail){DIM:#}",
+            options.max_snippets
+        )?;
+    }
+    scorecard(report, out)
+}
+
+fn location(pos: Pos) -> String {
+    if pos.is_known() { format!("{}:{}", pos.line, pos.col) } else { "-".to_string() }
+}
+
+fn first_sentence(text: &str) -> &str {
+    text.find(". ").and_then(|i| text.get(..=i)).unwrap_or(text)
+}
+
+/// The marked line with one line of context before it.
+fn snippet(out: &mut dyn Write, file: &SourceFile, pos: Pos) -> io::Result<()> {
+    let Some(line) = file.line(pos.line) else { return Ok(()) };
+    if pos.line > 1 {
+        if let Some(before) = file.line(pos.line - 1) {
+            writeln!(out, "{:>10} {BLUE}│{BLUE:#} {}", pos.line - 1, clip(before))?;
+        }
+    }
+    writeln!(out, "{:>10} {BLUE}│{BLUE:#} {}", pos.line, clip(line))?;
+    let start = usize::try_from(pos.col.saturating_sub(1)).unwrap_or(0);
+    let width = token_width(line, start).max(1);
+    let pad: String = line.chars().take(start).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    writeln!(out, "{:>10} {BLUE}│{BLUE:#} {pad}{BLUE}{}{BLUE:#}", "", "^".repeat(width.min(80)))
+}
+
+fn clip(line: &str) -> String {
+    if line.chars().count() > 160 {
+        let mut s: String = line.chars().take(157).collect();
+        s.push_str("...");
+        s
+    } else {
+        line.to_string()
+    }
+}
+
+/// How many characters the token at `start` spans: a quoted string to its closing
+/// quote, otherwise up to a comment or the end of the line.
+fn token_width(line: &str, start: usize) -> usize {
+    let rest: Vec<char> = line.chars().skip(start).collect();
+    match rest.first() {
+        Some(&q @ ('"' | '\'')) => rest.iter().skip(1).position(|&c| c == q).map_or(rest.len(), |i| i + 2),
+        Some(_) => {
+            let text: String = rest.iter().collect();
+            let end = text.find(" #").unwrap_or(text.len());
+            let token = text[..end].trim_end();
+            let token = token.strip_suffix(',').unwrap_or(token);
+            token.chars().count()
+        }
+        None => 1,
+    }
+}
+
+/// The six practices with their counts by severity, and a summary line.
+fn scorecard(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let card = Scorecard::new(report.findings);
+    writeln!(out, "\n{BOLD}{:<16}{:>9}{:>6}{:>8}{:>6}{:>6}{BOLD:#}", "practice", "critical", "high", "medium", "low", "info")?;
+    for p in Practice::ALL {
+        let counts: Vec<usize> = Severity::ALL.iter().map(|s| card.get(p, *s)).collect();
+        let mark = if counts.iter().all(|&c| c == 0) { "ok" } else { "" };
+        write!(out, "{:<16}", p.title())?;
+        for (s, c) in Severity::ALL.iter().zip(&counts) {
+            let width = if *s == Severity::Critical { 9 } else if *s == Severity::Medium { 8 } else { 6 };
+            if *c > 0 {
+                let style = severity_style(*s);
+                write!(out, "{style}{c:>width$}{style:#}")?;
+            } else {
+                write!(out, "{DIM}{c:>width$}{DIM:#}")?;
+            }
+        }
+        writeln!(out, "  {mark}")?;
+    }
+    let total = report.findings.len();
+    let objects = report.inventory.objects.len();
+    let files = report.inputs.len();
+    let errors = report.diagnostics.iter().filter(|d| d.level == InputLevel::Error).count();
+    write!(out, "\n{total} finding{} in {objects} object{} from {files} file{}", plural(total), plural(objects), plural(files))?;
+    if report.suppressed > 0 {
+        write!(out, ", {} suppressed", report.suppressed)?;
+    }
+    if errors > 0 {
+        write!(out, ", {errors} input error{} (see stderr)", plural(errors))?;
+    }
+    if let Some((v, _)) = report.inventory.facts.version {
+        write!(out, "; Kubernetes {v}")?;
+    }
+    writeln!(out)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Input problems, one line each: `file:line:col: level: message`.
+pub fn write_diagnostics(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    for d in report.diagnostics {
+        let (style, word) = match d.level {
+            InputLevel::Error => (Style::new().fg_color(Some(AnsiColor::Red.into())).bold(), "error"),
+            InputLevel::Warning => (Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold(), "warning"),
+            InputLevel::Skipped => (DIM, "skipped"),
+        };
+        let at = if d.pos.line > 0 { format!("{}:{}:{}", d.path, d.pos.line, d.pos.column) } else { d.path.clone() };
+        writeln!(out, "{at}: {style}{word}{style:#}: {}", d.message)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! Command-line arguments, as close to what the user typed as possible.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Checks Kubernetes clusters and manifests against six security practices: RBAC,
+/// secrets, network policy, pod security, updates and audit.
+#[derive(Debug, Parser)]
+#[command(name = "rampart", version, about, max_term_width = 100)]
+pub(crate) struct Args {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Scan manifests (files, directories, kustomizations or `-` for stdin).
+    Scan(ScanArgs),
+    /// List every rule.
+    Rules {
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = RulesFormat::Text)]
+        output: RulesFormat,
+    },
+    /// Show a rule's documentation.
+    Explain {
+        /// A rule code (`POD001`) or name (`privileged-container`).
+        rule: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ScanArgs {
+    /// Files or directories to scan; `-` reads stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Text)]
+    pub(crate) output: Format,
+    /// Exit 1 when a finding is at or above this severity (`none`: never).
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub(crate) fail_on: FailOn,
+    /// Only these rules: codes, code prefixes (`POD`, `RBAC0`) or names; comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub(crate) select: Vec<String>,
+    /// Never these rules: codes, code prefixes or names; comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub(crate) ignore: Vec<String>,
+    /// The cluster's Kubernetes version (`v1.31`), when the input does not tell.
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) k8s_version: Option<String>,
+    /// Largest file read, in MiB.
+    #[arg(long, default_value_t = 512, value_name = "MIB")]
+    pub(crate) max_file_size: u64,
+    /// Code frames for at most this many findings in text output.
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    pub(crate) max_snippets: usize,
+    /// Load and index the input, run no rule (a parse-only baseline for benchmarks).
+    #[arg(long, hide = true)]
+    pub(crate) no_rules: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Findings grouped by file with code frames, then a scorecard.
+    Text,
+    /// Versioned JSON (docs/schema/scan-v1.schema.json).
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RulesFormat {
+    /// A table.
+    Text,
+    /// JSON.
+    Json,
+    /// The Markdown table of the README.
+    Markdown,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+    None,
+}

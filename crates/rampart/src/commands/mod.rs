@@ -1,0 +1,21 @@
+//! One module per subcommand.
+
+mod explain;
+mod rules;
+mod scan;
+
+use std::process::ExitCode;
+
+use crate::args::{Args, Command};
+
+/// Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 usage or input errors.
+pub(crate) const EXIT_FINDINGS: u8 = 1;
+pub(crate) const EXIT_ERROR: u8 = 2;
+
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Command::Scan(scan) => scan::run(&scan),
+        Command::Rules { output } => rules::run(output),
+        Command::Explain { rule } => explain::run(&rule),
+    }
+}

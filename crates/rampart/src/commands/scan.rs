@@ -1,0 +1,78 @@
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use rampart_model::{Inventory, KubeVersion};
+use rampart_report::Report;
+use rampart_rules::{Selection, Severity};
+use rampart_source::{Input, LoadOptions};
+
+use super::{EXIT_ERROR, EXIT_FINDINGS};
+use crate::args::{FailOn, Format, ScanArgs};
+
+pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    let selection = Selection { select: args.select.clone(), ignore: args.ignore.clone() };
+    let unknown = selection.unknown_patterns();
+    if !unknown.is_empty() {
+        bail!("no rule matches {}; `rampart rules` lists them", unknown.join(", "));
+    }
+    let version = match &args.k8s_version {
+        Some(v) => Some(KubeVersion::parse(v).with_context(|| format!("`{v}` is not a Kubernetes version like v1.31"))?),
+        None => None,
+    };
+    let inputs: Vec<Input> = args
+        .paths
+        .iter()
+        .map(|p| if p.as_os_str() == "-" { Input::Stdin } else { Input::Path(p.clone()) })
+        .collect();
+    let options = LoadOptions { max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024) };
+    let loaded = rampart_source::load(&inputs, &options);
+    let has_input_errors = loaded.has_errors();
+    let inventory = Inventory::new(loaded.files, loaded.objects, version);
+    let outcome = if args.no_rules { rampart_rules::Outcome::default() } else { rampart_rules::engine::run(&inventory, &selection) };
+
+    let report = Report {
+        inventory: &inventory,
+        findings: &outcome.findings,
+        suppressed: outcome.suppressed,
+        diagnostics: &loaded.diagnostics,
+        inputs: &loaded.inputs,
+    };
+    {
+        let mut stdout = anstream::stdout().lock();
+        match args.output {
+            Format::Text => rampart_report::text::write(
+                &report,
+                rampart_report::text::TextOptions { max_snippets: args.max_snippets },
+                &mut stdout,
+            )?,
+            Format::Json => rampart_report::json::write(&report, &mut stdout)?,
+        }
+        stdout.flush()?;
+    }
+    if args.output == Format::Text {
+        rampart_report::text::write_diagnostics(&report, &mut anstream::stderr().lock())?;
+    }
+
+    let threshold = match args.fail_on {
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::High => Some(Severity::High),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::None => None,
+    };
+    let failing = threshold.is_some_and(|t| outcome.findings.iter().any(|f| f.severity >= t));
+    let code = if has_input_errors {
+        EXIT_ERROR
+    } else if failing {
+        EXIT_FINDINGS
+    } else {
+        0
+    };
+    // The inventory can hold millions of nodes; the process is about to exit, so let
+    // the OS reclaim them instead of walking every tree.
+    std::mem::forget(inventory);
+    std::mem::forget(outcome);
+    Ok(ExitCode::from(code))
+}
