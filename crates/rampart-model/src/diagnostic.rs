@@ -51,7 +51,10 @@ fn is_zero(v: &u32) -> bool {
 
 impl From<Pos> for PosOut {
     fn from(p: Pos) -> Self {
-        PosOut { line: p.line, column: p.col }
+        PosOut {
+            line: p.line,
+            column: p.col,
+        }
     }
 }
 
@@ -69,6 +72,12 @@ impl InputDiagnostic {
         pos: Pos,
         message: impl Into<String>,
     ) -> Self {
-        InputDiagnostic { level, file, path: path.to_string(), pos: pos.into(), message: message.into() }
+        InputDiagnostic {
+            level,
+            file,
+            path: path.to_string(),
+            pos: pos.into(),
+            message: message.into(),
+        }
     }
 }

@@ -95,7 +95,9 @@ pub fn component_flags(index: usize, object: &Object) -> Vec<ComponentFlags> {
     if object.kind() != "Pod" {
         return Vec::new();
     }
-    let Some(template) = PodTemplate::of(object) else { return Vec::new() };
+    let Some(template) = PodTemplate::of(object) else {
+        return Vec::new();
+    };
     let mut found = Vec::new();
     for container in template.containers() {
         let words: Vec<(String, &Node)> = ["command", "args"]
@@ -112,7 +114,10 @@ pub fn component_flags(index: usize, object: &Object) -> Vec<ComponentFlags> {
                     .map(move |(i, n)| (format!("{path}[{i}]"), n))
             })
             .collect();
-        let Some(component) = words.first().and_then(|(_, n)| n.as_str()).and_then(Component::from_binary)
+        let Some(component) = words
+            .first()
+            .and_then(|(_, n)| n.as_str())
+            .and_then(Component::from_binary)
         else {
             continue;
         };
@@ -122,7 +127,9 @@ pub fn component_flags(index: usize, object: &Object) -> Vec<ComponentFlags> {
             let (path, node) = &words[i];
             i += 1;
             let Some(word) = node.as_str() else { continue };
-            let Some(flag) = word.strip_prefix("--") else { continue };
+            let Some(flag) = word.strip_prefix("--") else {
+                continue;
+            };
             let (name, value) = match flag.split_once('=') {
                 Some((n, v)) => (n, v.to_string()),
                 None => match words.get(i).and_then(|(_, n)| n.as_str()) {
@@ -133,13 +140,23 @@ pub fn component_flags(index: usize, object: &Object) -> Vec<ComponentFlags> {
                     _ => (flag, "true".to_string()),
                 },
             };
-            flags.insert(name.to_string(), Flag { value, pos: node.pos, path: path.clone() });
+            flags.insert(
+                name.to_string(),
+                Flag {
+                    value,
+                    pos: node.pos,
+                    path: path.clone(),
+                },
+            );
         }
         found.push(ComponentFlags {
             component,
             object: index,
             container_path: container.path.clone(),
-            pos: container.node.get("command").map_or(container.node.pos, |c| c.pos),
+            pos: container
+                .node
+                .entry("command")
+                .map_or(container.node.pos, |e| e.key_pos),
             flags,
             image: container.image().and_then(Node::as_str).map(str::to_string),
         });
@@ -173,7 +190,11 @@ impl KubeVersion {
         if parts.next().is_some() {
             return None;
         }
-        Some(KubeVersion { major, minor, patch })
+        Some(KubeVersion {
+            major,
+            minor,
+            patch,
+        })
     }
 }
 
@@ -210,18 +231,28 @@ pub struct ClusterFacts {
 impl ClusterFacts {
     /// Every instance of a component.
     pub fn component(&self, component: Component) -> impl Iterator<Item = &ComponentFlags> {
-        self.components.iter().filter(move |c| c.component == component)
+        self.components
+            .iter()
+            .filter(move |c| c.component == component)
     }
 
     /// Works the facts out from the objects; `explicit` (from the command line) wins.
     pub fn gather(objects: &[Object], explicit: Option<KubeVersion>) -> Self {
-        let components: Vec<ComponentFlags> =
-            objects.iter().enumerate().flat_map(|(i, o)| component_flags(i, o)).collect();
+        let components: Vec<ComponentFlags> = objects
+            .iter()
+            .enumerate()
+            .flat_map(|(i, o)| component_flags(i, o))
+            .collect();
         let from_image = || {
             components
                 .iter()
                 .filter(|c| c.component == Component::KubeApiserver)
-                .filter_map(|c| c.image.as_deref()?.rsplit_once(':').and_then(|(_, tag)| KubeVersion::parse(tag)))
+                .filter_map(|c| {
+                    c.image
+                        .as_deref()?
+                        .rsplit_once(':')
+                        .and_then(|(_, tag)| KubeVersion::parse(tag))
+                })
                 .max()
                 .map(|v| (v, VersionSource::ApiserverImage))
         };
@@ -229,7 +260,12 @@ impl ClusterFacts {
             objects
                 .iter()
                 .filter(|o| o.kind() == "Node")
-                .filter_map(|o| o.root.path("status.nodeInfo.kubeletVersion")?.as_str().and_then(KubeVersion::parse))
+                .filter_map(|o| {
+                    o.root
+                        .path("status.nodeInfo.kubeletVersion")?
+                        .as_str()
+                        .and_then(KubeVersion::parse)
+                })
                 .max()
                 .map(|v| (v, VersionSource::Nodes))
         };
@@ -237,6 +273,9 @@ impl ClusterFacts {
             .map(|v| (v, VersionSource::CommandLine))
             .or_else(from_image)
             .or_else(from_nodes);
-        ClusterFacts { version, components }
+        ClusterFacts {
+            version,
+            components,
+        }
     }
 }

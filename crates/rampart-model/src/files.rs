@@ -18,7 +18,11 @@ impl SourceFile {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        SourceFile { name, text, line_starts }
+        SourceFile {
+            name,
+            text,
+            line_starts,
+        }
     }
 
     /// Byte offsets at which lines start.
@@ -30,8 +34,14 @@ impl SourceFile {
     pub fn line(&self, line: u32) -> Option<&str> {
         let index = usize::try_from(line).ok()?.checked_sub(1)?;
         let start = *self.line_starts.get(index)?;
-        let end = self.line_starts.get(index + 1).copied().unwrap_or(self.text.len());
-        self.text.get(start..end).map(|l| l.trim_end_matches(['\n', '\r']))
+        let end = self
+            .line_starts
+            .get(index + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text
+            .get(start..end)
+            .map(|l| l.trim_end_matches(['\n', '\r']))
     }
 
     /// The byte offset of a 1-based line and 1-based character column.
@@ -40,7 +50,10 @@ impl SourceFile {
         let start = *self.line_starts.get(index)?;
         let text = self.line(line)?;
         let chars = usize::try_from(col.saturating_sub(1)).ok()?;
-        let within = text.char_indices().nth(chars).map_or(text.len(), |(i, _)| i);
+        let within = text
+            .char_indices()
+            .nth(chars)
+            .map_or(text.len(), |(i, _)| i);
         Some(start + within)
     }
 }

@@ -34,7 +34,13 @@ impl Inventory {
         let mut namespaces = BTreeMap::new();
         for (i, o) in objects.iter().enumerate() {
             by_kind.entry(o.kind().to_string()).or_default().push(i);
-            by_name.entry((o.kind().to_string(), o.id.namespace.clone(), o.name().to_string())).or_insert(i);
+            by_name
+                .entry((
+                    o.kind().to_string(),
+                    o.id.namespace.clone(),
+                    o.name().to_string(),
+                ))
+                .or_insert(i);
             if o.kind() == "Namespace" && o.id.api_version == "v1" {
                 namespaces.insert(o.name().to_string(), Some(i));
             }
@@ -45,18 +51,34 @@ impl Inventory {
             }
         }
         let facts = ClusterFacts::gather(&objects, version);
-        Inventory { files, objects, facts, by_kind, by_name, namespaces }
+        Inventory {
+            files,
+            objects,
+            facts,
+            by_kind,
+            by_name,
+            namespaces,
+        }
     }
 
     /// Objects of a kind, in input order.
     pub fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = (usize, &'a Object)> + 'a {
-        self.by_kind.get(kind).map(Vec::as_slice).unwrap_or_default().iter().map(|&i| (i, &self.objects[i]))
+        self.by_kind
+            .get(kind)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|&i| (i, &self.objects[i]))
     }
 
     /// The object of a kind with this namespace and name.
     pub fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Object> {
         self.by_name
-            .get(&(kind.to_string(), namespace.map(str::to_string), name.to_string()))
+            .get(&(
+                kind.to_string(),
+                namespace.map(str::to_string),
+                name.to_string(),
+            ))
             .map(|&i| &self.objects[i])
     }
 
@@ -67,6 +89,9 @@ impl Inventory {
 
     /// Every pod template, with the index of its object.
     pub fn pod_templates(&self) -> impl Iterator<Item = (usize, PodTemplate<'_>)> {
-        self.objects.iter().enumerate().filter_map(|(i, o)| Some((i, PodTemplate::of(o)?)))
+        self.objects
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| Some((i, PodTemplate::of(o)?)))
     }
 }

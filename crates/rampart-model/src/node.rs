@@ -39,7 +39,10 @@ impl Pos {
         if self.line == 0 {
             self
         } else {
-            Pos { line: self.line + delta, col: self.col }
+            Pos {
+                line: self.line + delta,
+                col: self.col,
+            }
         }
     }
 }
@@ -101,7 +104,9 @@ impl Map {
     /// Builds a map from entries; later duplicates of a key are kept as written (the
     /// loaders resolve duplicates before building, so lookups see the first match).
     pub fn from_entries(entries: Vec<Entry>) -> Self {
-        Map { entries: entries.into_boxed_slice() }
+        Map {
+            entries: entries.into_boxed_slice(),
+        }
     }
 
     /// The entry for `key`, if any.
@@ -141,7 +146,10 @@ impl<'a> IntoIterator for &'a Map {
 impl Node {
     /// A node with no position.
     pub fn new(value: Value) -> Self {
-        Node { pos: Pos::UNKNOWN, value }
+        Node {
+            pos: Pos::UNKNOWN,
+            value,
+        }
     }
 
     /// Moves the value out, leaving `null` (a `Node` cannot be destructured: it frees
@@ -155,7 +163,10 @@ impl Node {
         match &mut self.value {
             Value::Map(m) => m.entries.iter_mut().find(|e| &*e.key == key).map(|e| {
                 let pos = e.value.pos;
-                Node { pos, value: std::mem::replace(&mut e.value.value, Value::Null) }
+                Node {
+                    pos,
+                    value: std::mem::replace(&mut e.value.value, Value::Null),
+                }
             }),
             _ => None,
         }
@@ -251,7 +262,9 @@ impl Node {
             Value::Str(s) => serde_json::Value::String(s.to_string()),
             Value::Seq(s) => serde_json::Value::Array(s.iter().map(Node::to_json).collect()),
             Value::Map(m) => serde_json::Value::Object(
-                m.iter().map(|e| (e.key.to_string(), e.value.to_json())).collect(),
+                m.iter()
+                    .map(|e| (e.key.to_string(), e.value.to_json()))
+                    .collect(),
             ),
         }
     }
@@ -313,10 +326,15 @@ fn take_children(value: &mut Value, stack: &mut Vec<Node>) {
             stack.extend(std::mem::take(items).into_vec());
         }
         Value::Map(map) if map.entries.iter().any(|e| e.value.has_children()) => {
-            stack.extend(std::mem::take(&mut map.entries).into_vec().into_iter().map(|e| {
-                let Entry { value, .. } = e;
-                value
-            }));
+            stack.extend(
+                std::mem::take(&mut map.entries)
+                    .into_vec()
+                    .into_iter()
+                    .map(|e| {
+                        let Entry { value, .. } = e;
+                        value
+                    }),
+            );
         }
         _ => {}
     }

@@ -68,9 +68,24 @@ impl Object {
         let namespace = if is_cluster_scoped(&kind) {
             None
         } else {
-            Some(text("metadata.namespace").filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into()))
+            Some(
+                text("metadata.namespace")
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| "default".into()),
+            )
         };
-        Object { id: ObjectRef { api_version, kind, namespace, name }, origin, root, path_prefix, index: 0 }
+        Object {
+            id: ObjectRef {
+                api_version,
+                kind,
+                namespace,
+                name,
+            },
+            origin,
+            root,
+            path_prefix,
+            index: 0,
+        }
     }
 
     /// `kind`.
@@ -100,19 +115,23 @@ impl Object {
 
     /// A label of the object.
     pub fn label(&self, key: &str) -> Option<&str> {
-        self.root.path("metadata.labels").and_then(|l| l.get(key)).and_then(Node::as_str)
+        self.root
+            .path("metadata.labels")
+            .and_then(|l| l.get(key))
+            .and_then(Node::as_str)
     }
 
     /// An annotation of the object.
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.root.path("metadata.annotations").and_then(|l| l.get(key)).and_then(Node::as_str)
+        self.root
+            .path("metadata.annotations")
+            .and_then(|l| l.get(key))
+            .and_then(Node::as_str)
     }
 
     /// The position of the object itself (its first key).
     pub fn pos(&self) -> Pos {
-        self.root
-            .entry("kind")
-            .map_or(self.root.pos, |e| e.key_pos)
+        self.root.entry("kind").map_or(self.root.pos, |e| e.key_pos)
     }
 
     /// The file the object came from.

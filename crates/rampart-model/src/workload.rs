@@ -13,10 +13,16 @@ use crate::object::Object;
 pub fn template_paths(kind: &str) -> Option<(&'static str, &'static str)> {
     Some(match kind {
         "Pod" => ("spec", "metadata"),
-        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" | "ReplicationController" => {
-            ("spec.template.spec", "spec.template.metadata")
-        }
-        "CronJob" => ("spec.jobTemplate.spec.template.spec", "spec.jobTemplate.spec.template.metadata"),
+        "Deployment"
+        | "ReplicaSet"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "Job"
+        | "ReplicationController" => ("spec.template.spec", "spec.template.metadata"),
+        "CronJob" => (
+            "spec.jobTemplate.spec.template.spec",
+            "spec.jobTemplate.spec.template.metadata",
+        ),
         "PodTemplate" => ("template.spec", "template.metadata"),
         _ => return None,
     })
@@ -98,7 +104,9 @@ impl<'a> Container<'a> {
 
     /// `securityContext`, when it is a map.
     pub fn security_context(&self) -> Option<&'a Node> {
-        self.node.get("securityContext").filter(|n| n.as_map().is_some())
+        self.node
+            .get("securityContext")
+            .filter(|n| n.as_map().is_some())
     }
 
     /// The `env` entries that are maps, with their indexes.
@@ -122,27 +130,48 @@ impl<'a> PodTemplate<'a> {
     /// The pod template of an object, if its kind carries one and the spec is a map.
     pub fn of(object: &'a Object) -> Option<Self> {
         let (spec_path, metadata_path) = template_paths(object.kind())?;
-        let spec = object.root.path(spec_path).filter(|s| s.as_map().is_some())?;
-        let metadata = object.root.path(metadata_path).filter(|m| m.as_map().is_some());
-        Some(PodTemplate { object, spec, spec_path, metadata, metadata_path })
+        let spec = object
+            .root
+            .path(spec_path)
+            .filter(|s| s.as_map().is_some())?;
+        let metadata = object
+            .root
+            .path(metadata_path)
+            .filter(|m| m.as_map().is_some());
+        Some(PodTemplate {
+            object,
+            spec,
+            spec_path,
+            metadata,
+            metadata_path,
+        })
     }
 
     /// Every container: init containers first, then containers, then ephemeral
     /// containers. Entries that are not maps are left out (and reported at load time).
     pub fn containers(&self) -> impl Iterator<Item = Container<'a>> + '_ {
-        [ContainerKind::Init, ContainerKind::Regular, ContainerKind::Ephemeral]
-            .into_iter()
-            .flat_map(move |kind| {
-                let list = self.spec.get(kind.field()).and_then(Node::as_seq).unwrap_or_default();
-                list.iter().enumerate().filter(|(_, n)| n.as_map().is_some()).map(move |(index, node)| {
-                    Container {
-                        kind,
-                        index,
-                        node,
-                        path: format!("{}.{}[{index}]", self.spec_path, kind.field()),
-                    }
+        [
+            ContainerKind::Init,
+            ContainerKind::Regular,
+            ContainerKind::Ephemeral,
+        ]
+        .into_iter()
+        .flat_map(move |kind| {
+            let list = self
+                .spec
+                .get(kind.field())
+                .and_then(Node::as_seq)
+                .unwrap_or_default();
+            list.iter()
+                .enumerate()
+                .filter(|(_, n)| n.as_map().is_some())
+                .map(move |(index, node)| Container {
+                    kind,
+                    index,
+                    node,
+                    path: format!("{}.{}[{index}]", self.spec_path, kind.field()),
                 })
-            })
+        })
     }
 
     /// A path below the pod spec (`hostNetwork`).
@@ -157,7 +186,9 @@ impl<'a> PodTemplate<'a> {
 
     /// The pod-level `securityContext`, when it is a map.
     pub fn security_context(&self) -> Option<&'a Node> {
-        self.spec.get("securityContext").filter(|n| n.as_map().is_some())
+        self.spec
+            .get("securityContext")
+            .filter(|n| n.as_map().is_some())
     }
 
     /// `volumes` entries that are maps.
@@ -183,7 +214,9 @@ impl<'a> PodTemplate<'a> {
 
     /// `automountServiceAccountToken` on the pod, if set.
     pub fn automount_service_account_token(&self) -> Option<bool> {
-        self.spec.get("automountServiceAccountToken").and_then(Node::as_bool)
+        self.spec
+            .get("automountServiceAccountToken")
+            .and_then(Node::as_bool)
     }
 
     /// `tolerations` entries that are maps.
@@ -204,7 +237,9 @@ impl<'a> PodTemplate<'a> {
 
     /// `nodeSelector`, if it is a map.
     pub fn node_selector(&self) -> Option<&'a Node> {
-        self.spec.get("nodeSelector").filter(|n| n.as_map().is_some())
+        self.spec
+            .get("nodeSelector")
+            .filter(|n| n.as_map().is_some())
     }
 
     /// A label of the pod template.
@@ -295,9 +330,18 @@ fn want(errors: &mut Vec<ShapeError>, node: Option<&Node>, path: &str, want: Wan
     }
 }
 
-const CONTAINER_SC_BOOLS: &[&str] =
-    &["privileged", "allowPrivilegeEscalation", "readOnlyRootFilesystem", "runAsNonRoot"];
-const POD_BOOLS: &[&str] = &["hostNetwork", "hostPID", "hostIPC", "automountServiceAccountToken"];
+const CONTAINER_SC_BOOLS: &[&str] = &[
+    "privileged",
+    "allowPrivilegeEscalation",
+    "readOnlyRootFilesystem",
+    "runAsNonRoot",
+];
+const POD_BOOLS: &[&str] = &[
+    "hostNetwork",
+    "hostPID",
+    "hostIPC",
+    "automountServiceAccountToken",
+];
 
 /// Checks the types of the fields that rules read, so that a wrong type becomes an
 /// input error with a location instead of a silently skipped check.
@@ -307,9 +351,21 @@ pub fn check_shape(object: &Object) -> Vec<ShapeError> {
     for key in ["metadata", "spec"] {
         want(&mut errors, root.get(key), key, Want::Map);
     }
-    want(&mut errors, root.path("metadata.labels"), "metadata.labels", Want::Map);
-    want(&mut errors, root.path("metadata.annotations"), "metadata.annotations", Want::Map);
-    let Some((spec_path, _)) = template_paths(object.kind()) else { return errors };
+    want(
+        &mut errors,
+        root.path("metadata.labels"),
+        "metadata.labels",
+        Want::Map,
+    );
+    want(
+        &mut errors,
+        root.path("metadata.annotations"),
+        "metadata.annotations",
+        Want::Map,
+    );
+    let Some((spec_path, _)) = template_paths(object.kind()) else {
+        return errors;
+    };
     // Intermediate maps down to the pod spec.
     let mut walked = String::new();
     let mut node = Some(root);
@@ -328,36 +384,80 @@ pub fn check_shape(object: &Object) -> Vec<ShapeError> {
     for key in POD_BOOLS {
         want(&mut errors, spec.get(key), &at(key), Want::Bool);
     }
-    want(&mut errors, spec.get("serviceAccountName"), &at("serviceAccountName"), Want::Str);
-    want(&mut errors, spec.get("securityContext"), &at("securityContext"), Want::Map);
+    want(
+        &mut errors,
+        spec.get("serviceAccountName"),
+        &at("serviceAccountName"),
+        Want::Str,
+    );
+    want(
+        &mut errors,
+        spec.get("securityContext"),
+        &at("securityContext"),
+        Want::Map,
+    );
     for list in ["volumes", "tolerations"] {
         if want(&mut errors, spec.get(list), &at(list), Want::Seq) {
             each_map(&mut errors, spec.get(list), &at(list));
         }
     }
-    for kind in [ContainerKind::Init, ContainerKind::Regular, ContainerKind::Ephemeral] {
+    for kind in [
+        ContainerKind::Init,
+        ContainerKind::Regular,
+        ContainerKind::Ephemeral,
+    ] {
         let list_path = at(kind.field());
         let list = spec.get(kind.field());
         if !want(&mut errors, list, &list_path, Want::Seq) {
             continue;
         }
-        for (i, c) in list.and_then(Node::as_seq).unwrap_or_default().iter().enumerate() {
+        for (i, c) in list
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             let cpath = format!("{list_path}[{i}]");
             if !want(&mut errors, Some(c), &cpath, Want::Map) {
                 continue;
             }
-            want(&mut errors, c.get("name"), &format!("{cpath}.name"), Want::Str);
-            want(&mut errors, c.get("image"), &format!("{cpath}.image"), Want::Str);
-            if want(&mut errors, c.get("env"), &format!("{cpath}.env"), Want::Seq) {
+            want(
+                &mut errors,
+                c.get("name"),
+                &format!("{cpath}.name"),
+                Want::Str,
+            );
+            want(
+                &mut errors,
+                c.get("image"),
+                &format!("{cpath}.image"),
+                Want::Str,
+            );
+            if want(
+                &mut errors,
+                c.get("env"),
+                &format!("{cpath}.env"),
+                Want::Seq,
+            ) {
                 each_map(&mut errors, c.get("env"), &format!("{cpath}.env"));
             }
             let sc_path = format!("{cpath}.securityContext");
             if want(&mut errors, c.get("securityContext"), &sc_path, Want::Map) {
                 let sc = c.get("securityContext");
                 for key in CONTAINER_SC_BOOLS {
-                    want(&mut errors, sc.and_then(|s| s.get(key)), &format!("{sc_path}.{key}"), Want::Bool);
+                    want(
+                        &mut errors,
+                        sc.and_then(|s| s.get(key)),
+                        &format!("{sc_path}.{key}"),
+                        Want::Bool,
+                    );
                 }
-                want(&mut errors, sc.and_then(|s| s.get("runAsUser")), &format!("{sc_path}.runAsUser"), Want::Int);
+                want(
+                    &mut errors,
+                    sc.and_then(|s| s.get("runAsUser")),
+                    &format!("{sc_path}.runAsUser"),
+                    Want::Int,
+                );
             }
         }
     }
@@ -365,7 +465,12 @@ pub fn check_shape(object: &Object) -> Vec<ShapeError> {
 }
 
 fn each_map(errors: &mut Vec<ShapeError>, list: Option<&Node>, path: &str) {
-    for (i, item) in list.and_then(Node::as_seq).unwrap_or_default().iter().enumerate() {
+    for (i, item) in list
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
         want(errors, Some(item), &format!("{path}[{i}]"), Want::Map);
     }
 }

@@ -27,7 +27,11 @@ struct Location<'a> {
 }
 
 fn known(pos: Pos) -> (Option<u32>, Option<u32>) {
-    if pos.is_known() { (Some(pos.line), Some(pos.col)) } else { (None, None) }
+    if pos.is_known() {
+        (Some(pos.line), Some(pos.col))
+    } else {
+        (None, None)
+    }
 }
 
 /// One finding as JSON.
@@ -41,11 +45,25 @@ pub fn finding_json(report: &Report<'_>, f: &Finding) -> Value {
     out.insert("severity".into(), json!(f.severity.as_str()));
     out.insert("message".into(), json!(f.message));
     out.insert("object".into(), json!(f.object));
-    out.insert("location".into(), json!(Location { file, line, column, field_path: &f.field_path }));
-    out.insert("remediation".into(), json!(f.help.clone().unwrap_or_else(|| f.rule.remediation())));
+    out.insert(
+        "location".into(),
+        json!(Location {
+            file,
+            line,
+            column,
+            field_path: &f.field_path
+        }),
+    );
+    out.insert(
+        "remediation".into(),
+        json!(f.help.clone().unwrap_or_else(|| f.rule.remediation())),
+    );
     out.insert("docsUrl".into(), json!(f.rule.docs_url()));
     if let Some(e) = &f.evidence {
-        out.insert("evidence".into(), json!({"kind": e.kind, "length": e.length, "hash": format!("sha256:{}", e.hash)}));
+        out.insert(
+            "evidence".into(),
+            json!({"kind": e.kind, "length": e.length, "hash": format!("sha256:{}", e.hash)}),
+        );
     }
     if !f.steps.is_empty() {
         let steps: Vec<Value> = f
@@ -75,23 +93,35 @@ pub fn finding_json(report: &Report<'_>, f: &Finding) -> Value {
 /// The whole report as a JSON value.
 pub fn report_json(report: &Report<'_>) -> Value {
     let card = Scorecard::new(report.findings);
-    let by_severity: Map<String, Value> =
-        Severity::ALL.iter().map(|s| (s.as_str().to_string(), json!(card.total(*s)))).collect();
+    let by_severity: Map<String, Value> = Severity::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), json!(card.total(*s))))
+        .collect();
     let by_practice: Map<String, Value> = Practice::ALL
         .iter()
         .map(|p| {
-            let counts: Map<String, Value> =
-                Severity::ALL.iter().map(|s| (s.as_str().to_string(), json!(card.get(*p, *s)))).collect();
+            let counts: Map<String, Value> = Severity::ALL
+                .iter()
+                .map(|s| (s.as_str().to_string(), json!(card.get(*p, *s))))
+                .collect();
             (p.slug().to_string(), Value::Object(counts))
         })
         .collect();
-    let version = report.inventory.facts.version.map(|(v, source)| json!({"version": v.to_string(), "source": source}));
+    let version = report
+        .inventory
+        .facts
+        .version
+        .map(|(v, source)| json!({"version": v.to_string(), "source": source}));
     let inputs: Vec<Value> = report
         .inputs
         .iter()
         .map(|i| json!({"path": i.path, "status": i.status.as_str(), "documents": i.documents, "objects": i.objects}))
         .collect();
-    let input_errors = report.diagnostics.iter().filter(|d| d.level == rampart_model::InputLevel::Error).count();
+    let input_errors = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == rampart_model::InputLevel::Error)
+        .count();
     json!({
         "schemaVersion": SCHEMA_VERSION,
         "tool": {"name": "rampart", "version": env!("CARGO_PKG_VERSION")},

@@ -47,7 +47,9 @@ impl Scorecard {
 
     /// Findings of one practice and severity.
     pub fn get(&self, practice: Practice, severity: Severity) -> usize {
-        index(practice, severity).and_then(|(p, s)| self.counts.get(p)?.get(s).copied()).unwrap_or(0)
+        index(practice, severity)
+            .and_then(|(p, s)| self.counts.get(p)?.get(s).copied())
+            .unwrap_or(0)
     }
 
     /// Findings of one severity, across practices.

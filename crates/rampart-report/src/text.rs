@@ -38,7 +38,9 @@ fn severity_style(s: Severity) -> Style {
 
 const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
-const BLUE: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Blue))).bold();
+const BLUE: Style = Style::new()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Blue)))
+    .bold();
 
 /// Writes findings and the scorecard.
 pub fn write(report: &Report<'_>, options: TextOptions, out: &mut dyn Write) -> io::Result<()> {
@@ -61,19 +63,32 @@ pub fn write(report: &Report<'_>, options: TextOptions, out: &mut dyn Write) -> 
         )?;
         if n < options.max_snippets {
             if let Some(file) = f.file.and_then(|id| files.get(id)) {
-                snippet(out, file, f.pos)?;
+                // A finding with evidence points at a secret: its line is shown masked.
+                snippet(out, file, f.pos, f.evidence.is_some())?;
             }
             if let Some(e) = &f.evidence {
-                writeln!(out, "{:>12} {BLUE}={BLUE:#} evidence: {} (value redacted)", "", e.describe())?;
+                writeln!(
+                    out,
+                    "{:>12} {BLUE}={BLUE:#} evidence: {} (value redacted)",
+                    "",
+                    e.describe()
+                )?;
             }
             for (i, step) in f.steps.iter().enumerate() {
                 writeln!(out, "{:>12} {BLUE}{}.{BLUE:#} {}", "", i + 1, step.text)?;
             }
             let remediation = f.rule.remediation();
-            let help = f.help.as_deref().unwrap_or_else(|| first_sentence(&remediation));
+            let help = f
+                .help
+                .as_deref()
+                .unwrap_or_else(|| first_sentence(&remediation));
             writeln!(out, "{:>12} {BLUE}={BLUE:#} help: {help}", "")?;
             if !f.field_path.is_empty() {
-                writeln!(out, "{:>12} {BLUE}={BLUE:#} {DIM}at `{}`; `rampart explain {}`{DIM:#}", "", f.field_path, f.rule.code)?;
+                writeln!(
+                    out,
+                    "{:>12} {BLUE}={BLUE:#} {DIM}at `{}`; `rampart explain {}`{DIM:#}",
+                    "", f.field_path, f.rule.code
+                )?;
             }
         }
     }
@@ -88,16 +103,33 @@ pub fn write(report: &Report<'_>, options: TextOptions, out: &mut dyn Write) -> 
 }
 
 fn location(pos: Pos) -> String {
-    if pos.is_known() { format!("{}:{}", pos.line, pos.col) } else { "-".to_string() }
+    if pos.is_known() {
+        format!("{}:{}", pos.line, pos.col)
+    } else {
+        "-".to_string()
+    }
 }
 
 fn first_sentence(text: &str) -> &str {
     text.find(". ").and_then(|i| text.get(..=i)).unwrap_or(text)
 }
 
-/// The marked line with one line of context before it.
-fn snippet(out: &mut dyn Write, file: &SourceFile, pos: Pos) -> io::Result<()> {
-    let Some(line) = file.line(pos.line) else { return Ok(()) };
+/// The marked line with one line of context before it. With `secret`, everything from
+/// the marked value to the end of the line is masked.
+fn snippet(out: &mut dyn Write, file: &SourceFile, pos: Pos, secret: bool) -> io::Result<()> {
+    let Some(line) = file.line(pos.line) else {
+        return Ok(());
+    };
+    let masked;
+    let line = if secret {
+        masked = mask_from(
+            line,
+            usize::try_from(pos.col.saturating_sub(1)).unwrap_or(0),
+        );
+        masked.as_str()
+    } else {
+        line
+    };
     if pos.line > 1 {
         if let Some(before) = file.line(pos.line - 1) {
             writeln!(out, "{:>10} {BLUE}│{BLUE:#} {}", pos.line - 1, clip(before))?;
@@ -106,8 +138,41 @@ fn snippet(out: &mut dyn Write, file: &SourceFile, pos: Pos) -> io::Result<()> {
     writeln!(out, "{:>10} {BLUE}│{BLUE:#} {}", pos.line, clip(line))?;
     let start = usize::try_from(pos.col.saturating_sub(1)).unwrap_or(0);
     let width = token_width(line, start).max(1);
-    let pad: String = line.chars().take(start).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-    writeln!(out, "{:>10} {BLUE}│{BLUE:#} {pad}{BLUE}{}{BLUE:#}", "", "^".repeat(width.min(80)))
+    let pad: String = line
+        .chars()
+        .take(start)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    writeln!(
+        out,
+        "{:>10} {BLUE}│{BLUE:#} {pad}{BLUE}{}{BLUE:#}",
+        "",
+        "^".repeat(width.min(80))
+    )
+}
+
+/// Replaces the value that starts at character `start` (or, when a key starts there,
+/// the value after its colon) and the rest of the line with a mask.
+pub(crate) fn mask_from(line: &str, start: usize) -> String {
+    let head: String = line.chars().take(start).collect();
+    let rest: String = line.chars().skip(start).collect();
+    // A key is a run with no blank or quote, ended by `:` and a blank or the line end.
+    let keep = match rest.find(':') {
+        Some(i)
+            if rest
+                .get(..i)
+                .is_some_and(|k| !k.contains(char::is_whitespace) && !k.contains(['"', '\'']))
+                && rest
+                    .get(i + 1..)
+                    .is_none_or(|r| r.is_empty() || r.starts_with(' ')) =>
+        {
+            rest.get(..=i).map_or(0, |k| k.chars().count())
+        }
+        _ => 0,
+    };
+    let kept: String = rest.chars().take(keep).collect();
+    let sep = if keep > 0 { " " } else { "" };
+    format!("{head}{kept}{sep}«redacted»")
 }
 
 fn clip(line: &str) -> String {
@@ -125,7 +190,11 @@ fn clip(line: &str) -> String {
 fn token_width(line: &str, start: usize) -> usize {
     let rest: Vec<char> = line.chars().skip(start).collect();
     match rest.first() {
-        Some(&q @ ('"' | '\'')) => rest.iter().skip(1).position(|&c| c == q).map_or(rest.len(), |i| i + 2),
+        Some(&q @ ('"' | '\'')) => rest
+            .iter()
+            .skip(1)
+            .position(|&c| c == q)
+            .map_or(rest.len(), |i| i + 2),
         Some(_) => {
             let text: String = rest.iter().collect();
             let end = text.find(" #").unwrap_or(text.len());
@@ -140,13 +209,27 @@ fn token_width(line: &str, start: usize) -> usize {
 /// The six practices with their counts by severity, and a summary line.
 fn scorecard(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let card = Scorecard::new(report.findings);
-    writeln!(out, "\n{BOLD}{:<16}{:>9}{:>6}{:>8}{:>6}{:>6}{BOLD:#}", "practice", "critical", "high", "medium", "low", "info")?;
+    writeln!(
+        out,
+        "\n{BOLD}{:<16}{:>9}{:>6}{:>8}{:>6}{:>6}{BOLD:#}",
+        "practice", "critical", "high", "medium", "low", "info"
+    )?;
     for p in Practice::ALL {
         let counts: Vec<usize> = Severity::ALL.iter().map(|s| card.get(p, *s)).collect();
-        let mark = if counts.iter().all(|&c| c == 0) { "ok" } else { "" };
+        let mark = if counts.iter().all(|&c| c == 0) {
+            "ok"
+        } else {
+            ""
+        };
         write!(out, "{:<16}", p.title())?;
         for (s, c) in Severity::ALL.iter().zip(&counts) {
-            let width = if *s == Severity::Critical { 9 } else if *s == Severity::Medium { 8 } else { 6 };
+            let width = if *s == Severity::Critical {
+                9
+            } else if *s == Severity::Medium {
+                8
+            } else {
+                6
+            };
             if *c > 0 {
                 let style = severity_style(*s);
                 write!(out, "{style}{c:>width$}{style:#}")?;
@@ -159,8 +242,18 @@ fn scorecard(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let total = report.findings.len();
     let objects = report.inventory.objects.len();
     let files = report.inputs.len();
-    let errors = report.diagnostics.iter().filter(|d| d.level == InputLevel::Error).count();
-    write!(out, "\n{total} finding{} in {objects} object{} from {files} file{}", plural(total), plural(objects), plural(files))?;
+    let errors = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == InputLevel::Error)
+        .count();
+    write!(
+        out,
+        "\n{total} finding{} in {objects} object{} from {files} file{}",
+        plural(total),
+        plural(objects),
+        plural(files)
+    )?;
     if report.suppressed > 0 {
         write!(out, ", {} suppressed", report.suppressed)?;
     }
@@ -181,12 +274,41 @@ fn plural(n: usize) -> &'static str {
 pub fn write_diagnostics(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     for d in report.diagnostics {
         let (style, word) = match d.level {
-            InputLevel::Error => (Style::new().fg_color(Some(AnsiColor::Red.into())).bold(), "error"),
-            InputLevel::Warning => (Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold(), "warning"),
+            InputLevel::Error => (
+                Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),
+                "error",
+            ),
+            InputLevel::Warning => (
+                Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold(),
+                "warning",
+            ),
             InputLevel::Skipped => (DIM, "skipped"),
         };
-        let at = if d.pos.line > 0 { format!("{}:{}:{}", d.path, d.pos.line, d.pos.column) } else { d.path.clone() };
+        let at = if d.pos.line > 0 {
+            format!("{}:{}:{}", d.path, d.pos.line, d.pos.column)
+        } else {
+            d.path.clone()
+        };
         writeln!(out, "{at}: {style}{word}{style:#}: {}", d.message)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_from;
+
+    #[test]
+    fn masks_values_and_keeps_keys() {
+        assert_eq!(
+            mask_from("    value: AKIAX  # expect: X", 11),
+            "    value: «redacted»"
+        );
+        assert_eq!(mask_from("    value: |", 4), "    value: «redacted»");
+        assert_eq!(
+            mask_from("    value: \"a: b\"", 11),
+            "    value: «redacted»"
+        );
+        assert_eq!(mask_from("  url: postgres://u:p@h", 7), "  url: «redacted»");
+    }
 }

@@ -15,7 +15,10 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     /// A context over an inventory.
     pub fn new(inventory: &'a Inventory) -> Self {
-        Context { inventory, findings: Vec::new() }
+        Context {
+            inventory,
+            findings: Vec::new(),
+        }
     }
 
     /// Reports a finding about `object` at `pos` (field path `path`, relative to the
@@ -44,7 +47,9 @@ impl<'a> Context<'a> {
             related: Vec::new(),
         };
         self.findings.push(finding);
-        self.findings.last_mut().unwrap_or_else(|| unreachable!("a finding was just pushed"))
+        self.findings
+            .last_mut()
+            .unwrap_or_else(|| unreachable!("a finding was just pushed"))
     }
 
     /// Takes the findings reported so far.

@@ -8,7 +8,9 @@ use crate::rule::RuleMeta;
 
 /// The rule table, as Markdown.
 pub fn rules_table() -> String {
-    let mut out = String::from("| code | name | practice | severity | what it finds |\n| --- | --- | --- | --- | --- |\n");
+    let mut out = String::from(
+        "| code | name | practice | severity | what it finds |\n| --- | --- | --- | --- | --- |\n",
+    );
     for r in RULES {
         let _ = writeln!(
             out,
@@ -27,9 +29,19 @@ pub fn rules_table() -> String {
 pub fn rule_page(rule: &RuleMeta) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {} `{}`\n", rule.code, rule.name);
-    let _ = writeln!(out, "- practice: {}\n- default severity: {}\n- since: {}\n", rule.practice.title(), rule.severity, since(rule));
+    let _ = writeln!(
+        out,
+        "- practice: {}\n- default severity: {}\n- since: {}\n",
+        rule.practice.title(),
+        rule.severity,
+        since(rule)
+    );
     out.push_str(&rule.markdown());
-    let _ = writeln!(out, "\n<!-- generated from {} by `cargo test -p rampart`; do not edit -->", rule.location);
+    let _ = writeln!(
+        out,
+        "\n<!-- generated from {} by `cargo test -p rampart`; do not edit -->",
+        rule.location
+    );
     out
 }
 

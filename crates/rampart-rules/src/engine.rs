@@ -29,7 +29,10 @@ pub fn matches(pattern: &str, rule: &RuleMeta) -> bool {
     !p.is_empty()
         && (p.eq_ignore_ascii_case("ALL")
             || rule.name.eq_ignore_ascii_case(p)
-            || rule.code.get(..p.len()).is_some_and(|prefix| prefix.eq_ignore_ascii_case(p)))
+            || rule
+                .code
+                .get(..p.len())
+                .is_some_and(|prefix| prefix.eq_ignore_ascii_case(p)))
 }
 
 impl Selection {
@@ -105,11 +108,12 @@ pub fn run(inventory: &Inventory, selection: &Selection) -> Outcome {
                     }
                 }
                 if !template_rules.is_empty()
-                    && let Some(pod) = PodTemplate::of(object) {
-                        for f in &template_rules {
-                            f(&mut ctx, &pod);
-                        }
+                    && let Some(pod) = PodTemplate::of(object)
+                {
+                    for f in &template_rules {
+                        f(&mut ctx, &pod);
                     }
+                }
                 ctx
             },
         )
@@ -123,14 +127,22 @@ pub fn run(inventory: &Inventory, selection: &Selection) -> Outcome {
     let all: Vec<Finding> = per_object.chain(global).collect();
 
     let before = all.len();
-    let mut findings: Vec<Finding> = all.into_iter().filter(|f| !suppressed(inventory, f)).collect();
+    let mut findings: Vec<Finding> = all
+        .into_iter()
+        .filter(|f| !suppressed(inventory, f))
+        .collect();
     let suppressed = before - findings.len();
     findings.par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    Outcome { findings, suppressed }
+    Outcome {
+        findings,
+        suppressed,
+    }
 }
 
 fn suppressed(inventory: &Inventory, finding: &Finding) -> bool {
-    let Some(object) = finding.object_index.and_then(|i| inventory.objects.get(i)) else { return false };
+    let Some(object) = finding.object_index.and_then(|i| inventory.objects.get(i)) else {
+        return false;
+    };
     let template = PodTemplate::of(object).and_then(|p| p.annotation(IGNORE_ANNOTATION));
     [object.annotation(IGNORE_ANNOTATION), template]
         .into_iter()

@@ -23,17 +23,27 @@ pub struct Evidence {
 impl Evidence {
     /// Describes a secret value without keeping it.
     pub fn redacted(kind: impl Into<String>, value: &str) -> Self {
-        let digest = Sha256::new().chain_update(b"rampart-evidence:").chain_update(value.as_bytes()).finalize();
+        let digest = Sha256::new()
+            .chain_update(b"rampart-evidence:")
+            .chain_update(value.as_bytes())
+            .finalize();
         let hash = digest.iter().take(6).fold(String::new(), |mut s, b| {
             let _ = write!(s, "{b:02x}");
             s
         });
-        Evidence { kind: kind.into(), length: value.chars().count(), hash }
+        Evidence {
+            kind: kind.into(),
+            length: value.chars().count(),
+            hash,
+        }
     }
 
     /// `AWS access key id, 20 characters, sha256:1a2b3c4d5e6f`.
     pub fn describe(&self) -> String {
-        format!("{}, {} characters, sha256:{}", self.kind, self.length, self.hash)
+        format!(
+            "{}, {} characters, sha256:{}",
+            self.kind, self.length, self.hash
+        )
     }
 }
 
@@ -101,18 +111,36 @@ impl Finding {
 
     /// Adds a step.
     pub fn step(&mut self, text: impl Into<String>, object: Option<ObjectRef>) -> &mut Self {
-        self.steps.push(Step { text: text.into(), object });
+        self.steps.push(Step {
+            text: text.into(),
+            object,
+        });
         self
     }
 
     /// Adds another place.
-    pub fn related(&mut self, file: Option<FileId>, pos: Pos, message: impl Into<String>) -> &mut Self {
-        self.related.push(Related { file, pos, message: message.into() });
+    pub fn related(
+        &mut self,
+        file: Option<FileId>,
+        pos: Pos,
+        message: impl Into<String>,
+    ) -> &mut Self {
+        self.related.push(Related {
+            file,
+            pos,
+            message: message.into(),
+        });
         self
     }
 
     /// The order findings are printed in: file, position, code, message.
     pub fn sort_key(&self) -> (Option<FileId>, Pos, &'static str, &str, &str) {
-        (self.file, self.pos, self.rule.code, &self.field_path, &self.message)
+        (
+            self.file,
+            self.pos,
+            self.rule.code,
+            &self.field_path,
+            &self.message,
+        )
     }
 }

@@ -19,7 +19,10 @@ pub static REDIRECTS: &[(&str, &str)] = &[];
 
 /// The rule with this code or name (case-insensitive).
 pub fn find(code_or_name: &str) -> Option<&'static RuleMeta> {
-    let wanted = REDIRECTS.iter().find(|(old, _)| old.eq_ignore_ascii_case(code_or_name)).map_or(code_or_name, |(_, c)| c);
+    let wanted = REDIRECTS
+        .iter()
+        .find(|(old, _)| old.eq_ignore_ascii_case(code_or_name))
+        .map_or(code_or_name, |(_, c)| c);
     RULES
         .iter()
         .copied()

@@ -87,8 +87,13 @@ pub enum Severity {
 
 impl Severity {
     /// Every severity, highest first.
-    pub const ALL: [Severity; 5] =
-        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
 
     /// The lowercase name.
     pub fn as_str(self) -> &'static str {
@@ -103,7 +108,9 @@ impl Severity {
 
     /// Parses a lowercase name.
     pub fn parse(text: &str) -> Option<Self> {
-        Severity::ALL.into_iter().find(|s| s.as_str().eq_ignore_ascii_case(text))
+        Severity::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(text))
     }
 }
 
@@ -200,7 +207,11 @@ impl RuleMeta {
     pub fn summary(&self) -> String {
         let what = flatten(&self.section("What it does").unwrap_or_default());
         let end = what.find(". ").map_or(what.len(), |i| i + 1);
-        what.get(..end).unwrap_or(&what).trim_end_matches('.').trim().to_string()
+        what.get(..end)
+            .unwrap_or(&what)
+            .trim_end_matches('.')
+            .trim()
+            .to_string()
     }
 
     /// The remediation, on one line.
@@ -210,7 +221,10 @@ impl RuleMeta {
 
     /// Link to the rule's page.
     pub fn docs_url(&self) -> String {
-        format!("https://github.com/rampart-k8s/rampart/blob/main/docs/rules/{}.md", self.code)
+        format!(
+            "https://github.com/rampart-k8s/rampart/blob/main/docs/rules/{}.md",
+            self.code
+        )
     }
 }
 

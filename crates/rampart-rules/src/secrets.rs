@@ -29,7 +29,9 @@ pub fn known_format(value: &str) -> Option<&'static str> {
     if value.contains("-----BEGIN") && value.contains("PRIVATE KEY") {
         return Some("PEM private key");
     }
-    for word in value.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | '+' | '='))) {
+    for word in value.split(|c: char| {
+        !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | '+' | '='))
+    }) {
         if let Some(kind) = token_format(word) {
             return Some(kind);
         }
@@ -48,32 +50,47 @@ fn token_format(word: &str) -> Option<&'static str> {
     let upper_alnum = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit();
     let alnum = |b: u8| b.is_ascii_alphanumeric();
     if word.len() == 20
-        && ["AKIA", "ASIA", "ABIA", "ACCA"].iter().any(|p| word.starts_with(p))
+        && ["AKIA", "ASIA", "ABIA", "ACCA"]
+            .iter()
+            .any(|p| word.starts_with(p))
         && all(word, upper_alnum)
     {
         return Some("AWS access key id");
     }
     for prefix in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] {
         if let Some(rest) = word.strip_prefix(prefix)
-            && rest.len() >= 36 && all(rest, alnum) {
-                return Some("GitHub token");
-            }
+            && rest.len() >= 36
+            && all(rest, alnum)
+        {
+            return Some("GitHub token");
+        }
     }
     if let Some(rest) = word.strip_prefix("github_pat_")
-        && rest.len() >= 60 && all(rest, |b| alnum(b) || b == b'_') {
-            return Some("GitHub fine-grained token");
-        }
+        && rest.len() >= 60
+        && all(rest, |b| alnum(b) || b == b'_')
+    {
+        return Some("GitHub fine-grained token");
+    }
     if let Some(rest) = word.strip_prefix("glpat-")
-        && rest.len() >= 20 && all(rest, |b| alnum(b) || b == b'_' || b == b'-') {
-            return Some("GitLab personal access token");
-        }
+        && rest.len() >= 20
+        && all(rest, |b| alnum(b) || b == b'_' || b == b'-')
+    {
+        return Some("GitLab personal access token");
+    }
     for prefix in ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xapp-"] {
         if let Some(rest) = word.strip_prefix(prefix)
-            && rest.len() >= 10 && all(rest, |b| alnum(b) || b == b'-') && rest.bytes().any(|b| b.is_ascii_digit()) {
-                return Some("Slack token");
-            }
+            && rest.len() >= 10
+            && all(rest, |b| alnum(b) || b == b'-')
+            && rest.bytes().any(|b| b.is_ascii_digit())
+        {
+            return Some("Slack token");
+        }
     }
-    if word.len() == 39 && word.strip_prefix("AIza").is_some_and(|r| all(r, |b| alnum(b) || b == b'_' || b == b'-')) {
+    if word.len() == 39
+        && word
+            .strip_prefix("AIza")
+            .is_some_and(|r| all(r, |b| alnum(b) || b == b'_' || b == b'-'))
+    {
         return Some("Google API key");
     }
     if word.len() >= 24 && word.strip_prefix("sk_live_").is_some_and(|r| all(r, alnum)) {
@@ -87,8 +104,11 @@ fn token_format(word: &str) -> Option<&'static str> {
 
 fn is_jwt(word: &str) -> bool {
     let parts: Vec<&str> = word.split('.').collect();
-    let b64url = |s: &str| !s.is_empty() && all(s, |b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    let [header, payload, signature] = parts.as_slice() else { return false };
+    let b64url =
+        |s: &str| !s.is_empty() && all(s, |b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let [header, payload, signature] = parts.as_slice() else {
+        return false;
+    };
     header.starts_with("eyJ")
         && payload.starts_with("eyJ")
         && header.len() >= 10
@@ -99,11 +119,20 @@ fn is_jwt(word: &str) -> bool {
 
 /// `scheme://user:password@host` with a literal password.
 fn basic_auth_url(value: &str) -> bool {
-    let Some((_, rest)) = value.split_once("://") else { return false };
+    let Some((_, rest)) = value.split_once("://") else {
+        return false;
+    };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let Some((userinfo, host)) = authority.rsplit_once('@') else { return false };
-    let Some((_, password)) = userinfo.split_once(':') else { return false };
-    !host.is_empty() && !password.is_empty() && !is_reference(password) && !password.starts_with('<')
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return false;
+    };
+    let Some((_, password)) = userinfo.split_once(':') else {
+        return false;
+    };
+    !host.is_empty()
+        && !password.is_empty()
+        && !is_reference(password)
+        && !password.starts_with('<')
 }
 
 /// Whether a name says it holds a secret.
@@ -111,16 +140,50 @@ pub fn secret_like_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     // Names that describe where a secret is, or what it is called, hold no secret.
     let not_secret = [
-        "_path", "_file", "_dir", "_name", "_url", "_uri", "_endpoint", "_host", "_enabled", "_ref", "_id",
-        "_type", "_mode", "_length", "_ttl", "_format", "_location", "_mount", "_version",
+        "_path",
+        "_file",
+        "_dir",
+        "_name",
+        "_url",
+        "_uri",
+        "_endpoint",
+        "_host",
+        "_enabled",
+        "_ref",
+        "_id",
+        "_type",
+        "_mode",
+        "_length",
+        "_ttl",
+        "_format",
+        "_location",
+        "_mount",
+        "_version",
     ];
     if not_secret.iter().any(|s| n.ends_with(s)) || n.contains("secretkeyref") {
         return false;
     }
-    ["password", "passwd", "pwd", "secret", "token", "apikey", "api_key", "api-key", "access_key", "accesskey",
-     "private_key", "privatekey", "credential", "auth_key", "client_secret", "signing_key", "encryption_key"]
-        .iter()
-        .any(|k| n.contains(k))
+    [
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "token",
+        "apikey",
+        "api_key",
+        "api-key",
+        "access_key",
+        "accesskey",
+        "private_key",
+        "privatekey",
+        "credential",
+        "auth_key",
+        "client_secret",
+        "signing_key",
+        "encryption_key",
+    ]
+    .iter()
+    .any(|k| n.contains(k))
 }
 
 fn is_reference(v: &str) -> bool {
@@ -133,15 +196,21 @@ fn is_reference(v: &str) -> bool {
 /// or word.
 pub fn credential_like(value: &str) -> bool {
     let v = value.trim();
-    if v.chars().count() < 8 || v.contains(char::is_whitespace) || is_reference(v) || v.contains("$(") {
+    if v.chars().count() < 8
+        || v.contains(char::is_whitespace)
+        || is_reference(v)
+        || v.contains("$(")
+    {
         return false;
     }
     if v.starts_with('/') || v.starts_with("./") || v.contains("://") || v.starts_with('<') {
         return false;
     }
     let lower = v.to_ascii_lowercase();
-    if ["true", "false", "enabled", "disabled", "changeme", "required", "optional", "none", "null"]
-        .contains(&lower.as_str())
+    if [
+        "true", "false", "enabled", "disabled", "changeme", "required", "optional", "none", "null",
+    ]
+    .contains(&lower.as_str())
     {
         return false;
     }
@@ -151,10 +220,15 @@ pub fn credential_like(value: &str) -> bool {
     }
     // Identifiers such as `my-app-token` or `DB_PASSWORD` are names, not values.
     let has_digit = v.bytes().any(|b| b.is_ascii_digit());
-    let has_other = v.bytes().any(|b| !b.is_ascii_alphanumeric() && b != b'-' && b != b'_' && b != b'.');
+    let has_other = v
+        .bytes()
+        .any(|b| !b.is_ascii_alphanumeric() && b != b'-' && b != b'_' && b != b'.');
     let has_upper = v.bytes().any(|b| b.is_ascii_uppercase());
     let has_lower = v.bytes().any(|b| b.is_ascii_lowercase());
-    let classes = usize::from(has_digit) + usize::from(has_other) + usize::from(has_upper) + usize::from(has_lower);
+    let classes = usize::from(has_digit)
+        + usize::from(has_other)
+        + usize::from(has_upper)
+        + usize::from(has_lower);
     classes >= 2 && entropy(v) >= 3.0
 }
 
@@ -172,10 +246,14 @@ pub fn entropy(s: &str) -> f64 {
         return 0.0;
     }
     let n = f64::from(n);
-    counts.iter().filter(|&&c| c > 0).map(|&c| {
-        let p = f64::from(c) / n;
-        -p * p.log2()
-    }).sum()
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum()
 }
 
 #[cfg(test)]
@@ -184,13 +262,31 @@ mod tests {
 
     #[test]
     fn known_formats() {
-        assert_eq!(classify("X", "AKIAIOSFODNN7EXAMPLE"), Some("AWS access key id"));
-        assert_eq!(classify("X", "ghp_0123456789abcdefghijklmnopqrstuvwxyz"), Some("GitHub token"));
-        assert_eq!(classify("X", "-----BEGIN RSA PRIVATE KEY-----\nMIIE"), Some("PEM private key"));
-        assert_eq!(classify("X", "postgres://app:s3cr3t@db:5432/app"), Some("URL with an embedded password"));
-        assert_eq!(classify("X", "xoxb-1234567890-abcdefghij"), Some("Slack token"));
         assert_eq!(
-            classify("X", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
+            classify("X", "AKIAIOSFODNN7EXAMPLE"),
+            Some("AWS access key id")
+        );
+        assert_eq!(
+            classify("X", "ghp_0123456789abcdefghijklmnopqrstuvwxyz"),
+            Some("GitHub token")
+        );
+        assert_eq!(
+            classify("X", "-----BEGIN RSA PRIVATE KEY-----\nMIIE"),
+            Some("PEM private key")
+        );
+        assert_eq!(
+            classify("X", "postgres://app:s3cr3t@db:5432/app"),
+            Some("URL with an embedded password")
+        );
+        assert_eq!(
+            classify("X", "xoxb-1234567890-abcdefghij"),
+            Some("Slack token")
+        );
+        assert_eq!(
+            classify(
+                "X",
+                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+            ),
             Some("JSON Web Token")
         );
     }
@@ -210,6 +306,9 @@ mod tests {
     fn high_entropy_values_under_secret_names() {
         assert!(classify("DB_PASSWORD", "Xk9#mP2$vL8qR4").is_some());
         assert!(classify("API_KEY", "a8f5f167f44f4964e6c998dee827110c").is_some());
-        assert_eq!(classify("LOG_LEVEL", "a8f5f167f44f4964e6c998dee827110c"), None);
+        assert_eq!(
+            classify("LOG_LEVEL", "a8f5f167f44f4964e6c998dee827110c"),
+            None
+        );
     }
 }

@@ -19,7 +19,14 @@ pub(crate) struct JsonError {
 /// Reads every top-level value of `text`. On a syntax error, the values read before it
 /// are returned with the error.
 pub(crate) fn parse_stream(text: &str) -> (Vec<Node>, Option<JsonError>) {
-    let mut reader = Reader { text, bytes: text.as_bytes(), i: 0, line: 1, line_start: 0, cont: 0 };
+    let mut reader = Reader {
+        text,
+        bytes: text.as_bytes(),
+        i: 0,
+        line: 1,
+        line_start: 0,
+        cont: 0,
+    };
     let mut values = Vec::new();
     loop {
         reader.skip_ws();
@@ -35,8 +42,15 @@ pub(crate) fn parse_stream(text: &str) -> (Vec<Node>, Option<JsonError>) {
 
 /// A container being read.
 enum Open {
-    Seq { pos: Pos, items: Vec<Node> },
-    Map { pos: Pos, entries: Vec<Entry>, key: (String, Pos) },
+    Seq {
+        pos: Pos,
+        items: Vec<Node>,
+    },
+    Map {
+        pos: Pos,
+        entries: Vec<Entry>,
+        key: (String, Pos),
+    },
 }
 
 struct Reader<'a> {
@@ -51,12 +65,19 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn pos(&self) -> Pos {
-        let col = self.i.saturating_sub(self.line_start).saturating_sub(self.cont) + 1;
+        let col = self
+            .i
+            .saturating_sub(self.line_start)
+            .saturating_sub(self.cont)
+            + 1;
         Pos::new(self.line, u32::try_from(col).unwrap_or(u32::MAX))
     }
 
     fn err<T>(&self, message: impl Into<String>) -> Result<T, JsonError> {
-        Err(JsonError { pos: self.pos(), message: format!("invalid JSON: {}", message.into()) })
+        Err(JsonError {
+            pos: self.pos(),
+            message: format!("invalid JSON: {}", message.into()),
+        })
     }
 
     fn skip_ws(&mut self) {
@@ -126,14 +147,21 @@ impl Reader<'_> {
                             Value::Map(Map::default())
                         } else {
                             let key = self.key()?;
-                            stack.push(Open::Map { pos, entries: Vec::new(), key });
+                            stack.push(Open::Map {
+                                pos,
+                                entries: Vec::new(),
+                                key,
+                            });
                             continue;
                         }
                     } else if self.peek() == Some(b']') {
                         self.i += 1;
                         Value::Seq(Box::default())
                     } else {
-                        stack.push(Open::Seq { pos, items: Vec::new() });
+                        stack.push(Open::Seq {
+                            pos,
+                            items: Vec::new(),
+                        });
                         continue;
                     }
                 }
@@ -159,8 +187,13 @@ impl Reader<'_> {
                             }
                             Some(b']') => {
                                 self.i += 1;
-                                let Some(Open::Seq { pos, items }) = stack.pop() else { unreachable!() };
-                                node = Node { pos, value: Value::Seq(items.into_boxed_slice()) };
+                                let Some(Open::Seq { pos, items }) = stack.pop() else {
+                                    unreachable!()
+                                };
+                                node = Node {
+                                    pos,
+                                    value: Value::Seq(items.into_boxed_slice()),
+                                };
                             }
                             _ => return self.err(format!("expected `,` or `]`{}", self.found())),
                         }
@@ -168,12 +201,20 @@ impl Reader<'_> {
                     Some(Open::Map { entries, key, .. }) => {
                         let (k, key_pos) = std::mem::take(key);
                         // Later duplicates win, as encoding/json does.
-                        let existing = if entries.len() < 64 { entries.iter_mut().find(|e| *e.key == *k) } else { None };
+                        let existing = if entries.len() < 64 {
+                            entries.iter_mut().find(|e| *e.key == *k)
+                        } else {
+                            None
+                        };
                         if let Some(e) = existing {
                             e.value = node;
                             e.key_pos = key_pos;
                         } else {
-                            entries.push(Entry { key: k.into(), key_pos, value: node });
+                            entries.push(Entry {
+                                key: k.into(),
+                                key_pos,
+                                value: node,
+                            });
                         }
                         self.skip_ws();
                         match self.peek() {
@@ -187,8 +228,13 @@ impl Reader<'_> {
                             }
                             Some(b'}') => {
                                 self.i += 1;
-                                let Some(Open::Map { pos, entries, .. }) = stack.pop() else { unreachable!() };
-                                node = Node { pos, value: Value::Map(Map::from_entries(entries)) };
+                                let Some(Open::Map { pos, entries, .. }) = stack.pop() else {
+                                    unreachable!()
+                                };
+                                node = Node {
+                                    pos,
+                                    value: Value::Map(Map::from_entries(entries)),
+                                };
                             }
                             _ => return self.err(format!("expected `,` or `}}`{}", self.found())),
                         }
@@ -199,7 +245,11 @@ impl Reader<'_> {
     }
 
     fn literal(&mut self, word: &str, value: Value) -> Result<Value, JsonError> {
-        if self.bytes.get(self.i..).is_some_and(|b| b.starts_with(word.as_bytes())) {
+        if self
+            .bytes
+            .get(self.i..)
+            .is_some_and(|b| b.starts_with(word.as_bytes()))
+        {
             self.i += word.len();
             Ok(value)
         } else {
@@ -245,10 +295,9 @@ impl Reader<'_> {
             }
         }
         let text = &self.text[start..self.i];
-        if !float
-            && let Ok(i) = text.parse::<i64>() {
-                return Ok(Value::Int(i));
-            }
+        if !float && let Ok(i) = text.parse::<i64>() {
+            return Ok(Value::Int(i));
+        }
         match text.parse::<f64>() {
             Ok(f) => Ok(Value::Float(f)),
             Err(_) => self.err("number out of range"),
@@ -300,7 +349,10 @@ impl Reader<'_> {
                             self.i += 1;
                             let hi = self.hex4()?;
                             let code = if (0xD800..0xDC00).contains(&hi)
-                                && self.bytes.get(self.i..).is_some_and(|b| b.starts_with(b"\\u"))
+                                && self
+                                    .bytes
+                                    .get(self.i..)
+                                    .is_some_and(|b| b.starts_with(b"\\u"))
                             {
                                 self.i += 2;
                                 let lo = self.hex4()?;
@@ -339,8 +391,12 @@ impl Reader<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, JsonError> {
-        let Some(hex) = self.text.get(self.i..self.i + 4) else { return self.err("short \\u escape") };
-        let Ok(v) = u32::from_str_radix(hex, 16) else { return self.err("invalid \\u escape") };
+        let Some(hex) = self.text.get(self.i..self.i + 4) else {
+            return self.err("short \\u escape");
+        };
+        let Ok(v) = u32::from_str_radix(hex, 16) else {
+            return self.err("invalid \\u escape");
+        };
         self.i += 4;
         Ok(v)
     }
@@ -352,7 +408,9 @@ mod tests {
 
     #[test]
     fn values_and_positions() {
-        let (v, err) = parse_stream("{\n  \"kind\": \"Pod\",\n  \"n\": [1, -2.5e1, true, null, \"\\u00e9\\ud83d\\ude00\"]\n}");
+        let (v, err) = parse_stream(
+            "{\n  \"kind\": \"Pod\",\n  \"n\": [1, -2.5e1, true, null, \"\\u00e9\\ud83d\\ude00\"]\n}",
+        );
         assert!(err.is_none());
         let n = &v[0];
         assert_eq!(n.entry("kind").unwrap().key_pos, Pos::new(2, 3));

@@ -26,7 +26,9 @@ mod walk;
 mod yaml;
 
 use rampart_model::workload::check_shape;
-use rampart_model::{FileId, Files, InputDiagnostic, InputLevel, Node, Object, Origin, Pos, SourceFile, Value};
+use rampart_model::{
+    FileId, Files, InputDiagnostic, InputLevel, Node, Object, Origin, Pos, SourceFile, Value,
+};
 use rayon::prelude::*;
 
 pub use walk::Input;
@@ -40,7 +42,9 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { max_file_bytes: 512 * 1024 * 1024 }
+        LoadOptions {
+            max_file_bytes: 512 * 1024 * 1024,
+        }
     }
 }
 
@@ -95,7 +99,9 @@ pub struct Loaded {
 impl Loaded {
     /// Whether any input error occurred (the CLI exits 2).
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.level == InputLevel::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.level == InputLevel::Error)
     }
 }
 
@@ -111,8 +117,10 @@ struct Text {
 /// Loads every input. Never fails: problems are diagnostics.
 pub fn load(inputs: &[Input], options: &LoadOptions) -> Loaded {
     let (sources, mut diagnostics) = walk::expand(inputs);
-    let read: Vec<Result<Text, InputDiagnostic>> =
-        sources.par_iter().map(|s| walk::read(s, options).map(|(name, bytes, json)| decode(name, &bytes, json))).collect();
+    let read: Vec<Result<Text, InputDiagnostic>> = sources
+        .par_iter()
+        .map(|s| walk::read(s, options).map(|(name, bytes, json)| decode(name, &bytes, json)))
+        .collect();
     let mut texts = Vec::new();
     let mut failed = Vec::new();
     for r in read {
@@ -123,7 +131,12 @@ pub fn load(inputs: &[Input], options: &LoadOptions) -> Loaded {
     }
     let mut loaded = parse_texts(texts);
     for d in failed {
-        loaded.inputs.push(InputStatus { path: d.path.clone(), status: Status::Error, documents: 0, objects: 0 });
+        loaded.inputs.push(InputStatus {
+            path: d.path.clone(),
+            status: Status::Error,
+            documents: 0,
+            objects: 0,
+        });
         loaded.diagnostics.push(d);
     }
     diagnostics.append(&mut loaded.diagnostics);
@@ -133,12 +146,16 @@ pub fn load(inputs: &[Input], options: &LoadOptions) -> Loaded {
 
 /// Loads one in-memory text (tests, stdin-like sources, admission objects).
 pub fn load_str(name: &str, text: &str) -> Loaded {
-    let json = std::path::Path::new(name).extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let json = std::path::Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     parse_texts(vec![decode(name.to_string(), text.as_bytes(), json)])
 }
 
 fn decode(name: String, bytes: &[u8], json_ext: bool) -> Text {
-    let (text, bad_utf8_lines) = if let Ok(t) = std::str::from_utf8(bytes) { (t.to_string(), Vec::new()) } else {
+    let (text, bad_utf8_lines) = if let Ok(t) = std::str::from_utf8(bytes) {
+        (t.to_string(), Vec::new())
+    } else {
         let mut lines = Vec::new();
         let mut line = 1u32;
         for chunk in bytes.utf8_chunks() {
@@ -149,10 +166,18 @@ fn decode(name: String, bytes: &[u8], json_ext: bool) -> Text {
         }
         (String::from_utf8_lossy(bytes).into_owned(), lines)
     };
-    let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
+    let text = text
+        .strip_prefix('\u{feff}')
+        .map(str::to_string)
+        .unwrap_or(text);
     let first = text.trim_start().as_bytes().first().copied();
     let json = json_ext || matches!(first, Some(b'{' | b'['));
-    Text { name, content: text, json, bad_utf8_lines }
+    Text {
+        name,
+        content: text,
+        json,
+        bad_utf8_lines,
+    }
 }
 
 /// One parsed document (or a failure), with its file.
@@ -177,16 +202,27 @@ fn parse_texts(texts: Vec<Text>) -> Loaded {
         if t.json {
             jobs.push(Job::Json(i, &t.content));
         } else {
-            jobs.extend(split::split_documents(&t.content).into_iter().map(|c| Job::Yaml(i, c)));
+            jobs.extend(
+                split::split_documents(&t.content)
+                    .into_iter()
+                    .map(|c| Job::Yaml(i, c)),
+            );
         }
     }
     let outputs: Vec<(usize, Vec<DocOut>)> = jobs
         .par_iter()
         .map(|job| match job {
             Job::Json(i, text) => (*i, parse_json_or_yaml(text)),
-            Job::Yaml(i, chunk) => {
-                (*i, parse_chunk(*chunk, texts.get(*i).map(|t| t.bad_utf8_lines.as_slice()).unwrap_or_default()))
-            }
+            Job::Yaml(i, chunk) => (
+                *i,
+                parse_chunk(
+                    *chunk,
+                    texts
+                        .get(*i)
+                        .map(|t| t.bad_utf8_lines.as_slice())
+                        .unwrap_or_default(),
+                ),
+            ),
         })
         .collect();
 
@@ -216,10 +252,18 @@ fn parse_texts(texts: Vec<Text>) -> Loaded {
         for (doc_index, doc) in docs.into_iter().enumerate() {
             let document = u32::try_from(doc_index).unwrap_or(u32::MAX);
             for (pos, message) in doc.warnings {
-                loaded.diagnostics.push(InputDiagnostic::new(InputLevel::Warning, Some(file), &name, pos, message));
+                loaded.diagnostics.push(InputDiagnostic::new(
+                    InputLevel::Warning,
+                    Some(file),
+                    &name,
+                    pos,
+                    message,
+                ));
             }
             if let Some((pos, message)) = doc.error {
-                loaded.diagnostics.push(InputDiagnostic::error(Some(file), &name, pos, message));
+                loaded
+                    .diagnostics
+                    .push(InputDiagnostic::error(Some(file), &name, pos, message));
             }
             if let Some(root) = doc.root {
                 add_document(&mut loaded, file, &name, document, root);
@@ -234,27 +278,46 @@ fn parse_texts(texts: Vec<Text>) -> Loaded {
         } else {
             Status::Parsed
         };
-        loaded.inputs.push(InputStatus { path: name, status, documents, objects });
+        loaded.inputs.push(InputStatus {
+            path: name,
+            status,
+            documents,
+            objects,
+        });
     }
     loaded
 }
 
 fn parse_json_or_yaml(text: &str) -> Vec<DocOut> {
     let (values, error) = json::parse_stream(text);
-    let mut docs: Vec<DocOut> =
-        values.into_iter().map(|v| DocOut { root: Some(v), error: None, warnings: Vec::new() }).collect();
+    let mut docs: Vec<DocOut> = values
+        .into_iter()
+        .map(|v| DocOut {
+            root: Some(v),
+            error: None,
+            warnings: Vec::new(),
+        })
+        .collect();
     if let Some(e) = error {
-        docs.push(DocOut { root: None, error: Some((e.pos, e.message)), warnings: Vec::new() });
+        docs.push(DocOut {
+            root: None,
+            error: Some((e.pos, e.message)),
+            warnings: Vec::new(),
+        });
     }
     docs
 }
 
 fn parse_chunk(chunk: split::Chunk<'_>, bad_utf8_lines: &[u32]) -> Vec<DocOut> {
-    let lines = chunk.first_line + 1..=chunk.first_line + u32::try_from(chunk.text.lines().count()).unwrap_or(0);
+    let lines = chunk.first_line + 1
+        ..=chunk.first_line + u32::try_from(chunk.text.lines().count()).unwrap_or(0);
     if let Some(&line) = bad_utf8_lines.iter().find(|l| lines.contains(l)) {
         return vec![DocOut {
             root: None,
-            error: Some((Pos::new(line, 1), "invalid UTF-8 in this document; document skipped".into())),
+            error: Some((
+                Pos::new(line, 1),
+                "invalid UTF-8 in this document; document skipped".into(),
+            )),
             warnings: Vec::new(),
         }];
     }
@@ -268,13 +331,21 @@ fn parse_chunk(chunk: split::Chunk<'_>, bad_utf8_lines: &[u32]) -> Vec<DocOut> {
         })
         .collect();
     if let Some(e) = error {
-        out.push(DocOut { root: None, error: Some((e.pos, e.message)), warnings: Vec::new() });
+        out.push(DocOut {
+            root: None,
+            error: Some((e.pos, e.message)),
+            warnings: Vec::new(),
+        });
     }
     out
 }
 
 fn is_object(node: &Node) -> bool {
-    let text = |k: &str| node.get(k).and_then(Node::as_str).is_some_and(|s| !s.is_empty());
+    let text = |k: &str| {
+        node.get(k)
+            .and_then(Node::as_str)
+            .is_some_and(|s| !s.is_empty())
+    };
     text("apiVersion") && text("kind")
 }
 
@@ -283,7 +354,11 @@ fn add_document(loaded: &mut Loaded, file: FileId, name: &str, document: u32, ro
         return; // empty or comment-only document
     }
     if !is_object(&root) {
-        let what = if root.as_map().is_some() { "no `apiVersion` and `kind`" } else { root.type_name() };
+        let what = if root.as_map().is_some() {
+            "no `apiVersion` and `kind`"
+        } else {
+            root.type_name()
+        };
         loaded.diagnostics.push(InputDiagnostic::new(
             InputLevel::Skipped,
             Some(file),
@@ -303,8 +378,16 @@ fn add_document(loaded: &mut Loaded, file: FileId, name: &str, document: u32, ro
         for (i, item) in items.into_iter().enumerate() {
             {
                 if is_object(&item) {
-                    let origin = Origin::File { file, document, item: u32::try_from(i).ok() };
-                    push_object(loaded, name, Object::new(item, origin, format!("items[{i}]")));
+                    let origin = Origin::File {
+                        file,
+                        document,
+                        item: u32::try_from(i).ok(),
+                    };
+                    push_object(
+                        loaded,
+                        name,
+                        Object::new(item, origin, format!("items[{i}]")),
+                    );
                 } else {
                     loaded.diagnostics.push(InputDiagnostic::new(
                         InputLevel::Skipped,
@@ -318,7 +401,19 @@ fn add_document(loaded: &mut Loaded, file: FileId, name: &str, document: u32, ro
         }
         return;
     }
-    push_object(loaded, name, Object::new(root, Origin::File { file, document, item: None }, String::new()));
+    push_object(
+        loaded,
+        name,
+        Object::new(
+            root,
+            Origin::File {
+                file,
+                document,
+                item: None,
+            },
+            String::new(),
+        ),
+    );
 }
 
 fn push_object(loaded: &mut Loaded, name: &str, object: Object) {
@@ -327,7 +422,13 @@ fn push_object(loaded: &mut Loaded, name: &str, object: Object) {
             object.file(),
             name,
             e.pos,
-            format!("`{}` in {} `{}`: {}; the field is ignored", object.display_path(&e.path), object.kind(), object.name(), e.message),
+            format!(
+                "`{}` in {} `{}`: {}; the field is ignored",
+                object.display_path(&e.path),
+                object.kind(),
+                object.name(),
+                e.message
+            ),
         ));
     }
     loaded.objects.push(object);

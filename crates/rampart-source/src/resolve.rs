@@ -19,7 +19,9 @@ pub(crate) fn resolve_plain(text: &str) -> Value {
         }
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY);
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
         _ => {}
     }
@@ -43,20 +45,24 @@ pub(crate) fn resolve_plain(text: &str) -> Value {
                 return Value::Float(u as f64);
             }
             if yaml_style_float(&plain)
-                && let Some(f) = go_parse_float(&plain) {
-                    return Value::Float(f);
-                }
+                && let Some(f) = go_parse_float(&plain)
+            {
+                return Value::Float(f);
+            }
             let binary = |digits: &str, negative: bool| {
-                i64::from_str_radix(digits, 2).ok().map(|v| Value::Int(if negative { -v } else { v }))
+                i64::from_str_radix(digits, 2)
+                    .ok()
+                    .map(|v| Value::Int(if negative { -v } else { v }))
             };
             if let Some(b) = plain.strip_prefix("0b") {
                 if let Some(v) = binary(b, false) {
                     return v;
                 }
             } else if let Some(b) = plain.strip_prefix("-0b")
-                && let Some(v) = binary(b, true) {
-                    return v;
-                }
+                && let Some(v) = binary(b, true)
+            {
+                return v;
+            }
         }
         _ => {}
     }
@@ -91,17 +97,18 @@ fn parse_prefixed(body: &str) -> Option<u64> {
     if body.is_empty() {
         return None;
     }
-    let (radix, digits) = if let Some(d) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        (16, d)
-    } else if let Some(d) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
-        (8, d)
-    } else if let Some(d) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
-        (2, d)
-    } else if body.len() > 1 && body.starts_with('0') {
-        (8, &body[1..])
-    } else {
-        (10, body)
-    };
+    let (radix, digits) =
+        if let Some(d) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (16, d)
+        } else if let Some(d) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+            (8, d)
+        } else if let Some(d) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+            (2, d)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (8, &body[1..])
+        } else {
+            (10, body)
+        };
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
@@ -159,7 +166,11 @@ fn go_parse_float(s: &str) -> Option<f64> {
 fn date_only(s: &str) -> Option<String> {
     let mut parts = s.split('-');
     let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || y.len() != 4 || !(1..=2).contains(&m.len()) || !(1..=2).contains(&d.len()) {
+    if parts.next().is_some()
+        || y.len() != 4
+        || !(1..=2).contains(&m.len())
+        || !(1..=2).contains(&d.len())
+    {
         return None;
     }
     let all_digits = |p: &str| p.bytes().all(|c| c.is_ascii_digit());
@@ -244,7 +255,10 @@ mod tests {
             ("1.", Value::Float(1.0)),
             (".inf", Value::Float(f64::INFINITY)),
             ("-.Inf", Value::Float(f64::NEG_INFINITY)),
-            ("18446744073709551615", Value::Float(18_446_744_073_709_551_615.0)),
+            (
+                "18446744073709551615",
+                Value::Float(18_446_744_073_709_551_615.0),
+            ),
             ("2021-03-04", s("2021-03-04T00:00:00Z")),
             ("2021-3-4", s("2021-03-04T00:00:00Z")),
             ("1.2.3", s("1.2.3")),

@@ -13,7 +13,8 @@ pub(crate) struct Chunk<'a> {
 }
 
 fn is_marker(line: &str) -> bool {
-    line.strip_prefix("---").is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+    line.strip_prefix("---")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
 }
 
 /// Splits `text` into document chunks. Text before the first marker is a chunk of its
@@ -25,14 +26,20 @@ pub(crate) fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut offset = 0usize;
     for (line_no, line) in (0u32..).zip(text.split_inclusive('\n')) {
         if is_marker(line) && offset > start {
-            chunks.push(Chunk { text: &text[start..offset], first_line: start_line });
+            chunks.push(Chunk {
+                text: &text[start..offset],
+                first_line: start_line,
+            });
             start = offset;
             start_line = line_no;
         }
         offset += line.len();
     }
     if offset > start || chunks.is_empty() {
-        chunks.push(Chunk { text: &text[start..], first_line: start_line });
+        chunks.push(Chunk {
+            text: &text[start..],
+            first_line: start_line,
+        });
     }
     // Leading comments or directives before the first `---` are not a document.
     if chunks.len() > 1 && chunks.first().is_some_and(|c| !has_content(c.text)) {
@@ -45,7 +52,12 @@ pub(crate) fn split_documents(text: &str) -> Vec<Chunk<'_>> {
 pub(crate) fn has_content(text: &str) -> bool {
     text.lines().any(|l| {
         let t = l.trim();
-        !(t.is_empty() || t.starts_with('#') || t.starts_with('%') || t == "..." || is_marker(t) && t[3..].trim_start().starts_with('#') || t == "---")
+        !(t.is_empty()
+            || t.starts_with('#')
+            || t.starts_with('%')
+            || t == "..."
+            || is_marker(t) && t[3..].trim_start().starts_with('#')
+            || t == "---")
     })
 }
 

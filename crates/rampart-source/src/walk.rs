@@ -33,13 +33,17 @@ fn display(path: &Path) -> String {
 }
 
 fn is_manifest(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| ["yaml", "yml", "json"].iter().any(|x| e.eq_ignore_ascii_case(x)))
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        ["yaml", "yml", "json"]
+            .iter()
+            .any(|x| e.eq_ignore_ascii_case(x))
+    })
 }
 
 fn is_hidden(path: &Path) -> bool {
-    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.') && n != "." && n != "..")
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.') && n != "." && n != "..")
 }
 
 /// Expands inputs into sources, in a stable order (directory entries sorted by name).
@@ -71,7 +75,12 @@ fn walk_dir(dir: &Path, sources: &mut Vec<Source>, diagnostics: &mut Vec<InputDi
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            diagnostics.push(InputDiagnostic::error(None, &display(dir), Pos::UNKNOWN, format!("cannot read directory: {e}")));
+            diagnostics.push(InputDiagnostic::error(
+                None,
+                &display(dir),
+                Pos::UNKNOWN,
+                format!("cannot read directory: {e}"),
+            ));
             return;
         }
     };
@@ -83,7 +92,9 @@ fn walk_dir(dir: &Path, sources: &mut Vec<Source>, diagnostics: &mut Vec<InputDi
             continue;
         }
         // Do not follow symlinked directories: a link loop would never end.
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         if kind.is_dir() {
             walk_dir(&path, sources, diagnostics);
         } else if is_manifest(&path) && (kind.is_file() || path.is_file()) {
@@ -93,14 +104,24 @@ fn walk_dir(dir: &Path, sources: &mut Vec<Source>, diagnostics: &mut Vec<InputDi
 }
 
 /// Reads a source: its display name, bytes and whether it is JSON by its name.
-pub(crate) fn read(source: &Source, options: &LoadOptions) -> Result<(String, Vec<u8>, bool), InputDiagnostic> {
+pub(crate) fn read(
+    source: &Source,
+    options: &LoadOptions,
+) -> Result<(String, Vec<u8>, bool), InputDiagnostic> {
     match source {
         Source::Stdin => {
             let mut bytes = Vec::new();
             std::io::stdin()
                 .take(options.max_file_bytes + 1)
                 .read_to_end(&mut bytes)
-                .map_err(|e| InputDiagnostic::error(None, "-", Pos::UNKNOWN, format!("cannot read stdin: {e}")))?;
+                .map_err(|e| {
+                    InputDiagnostic::error(
+                        None,
+                        "-",
+                        Pos::UNKNOWN,
+                        format!("cannot read stdin: {e}"),
+                    )
+                })?;
             if bytes.len() as u64 > options.max_file_bytes {
                 return Err(too_big("-", options));
             }
@@ -108,13 +129,17 @@ pub(crate) fn read(source: &Source, options: &LoadOptions) -> Result<(String, Ve
         }
         Source::File(path) => {
             let name = display(path);
-            let err = |e: std::io::Error| InputDiagnostic::error(None, &name, Pos::UNKNOWN, format!("cannot read file: {e}"));
+            let err = |e: std::io::Error| {
+                InputDiagnostic::error(None, &name, Pos::UNKNOWN, format!("cannot read file: {e}"))
+            };
             let size = std::fs::metadata(path).map_err(err)?.len();
             if size > options.max_file_bytes {
                 return Err(too_big(&name, options));
             }
             let bytes = std::fs::read(path).map_err(err)?;
-            let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+            let json = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"));
             Ok((name, bytes, json))
         }
         Source::Kustomize(dir) => {
@@ -147,6 +172,9 @@ fn too_big(name: &str, options: &LoadOptions) -> InputDiagnostic {
         None,
         name,
         Pos::UNKNOWN,
-        format!("larger than the limit of {} MiB; not read (raise --max-file-size)", options.max_file_bytes / (1024 * 1024)),
+        format!(
+            "larger than the limit of {} MiB; not read (raise --max-file-size)",
+            options.max_file_bytes / (1024 * 1024)
+        ),
     )
 }

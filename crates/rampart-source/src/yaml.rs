@@ -32,7 +32,11 @@ pub(crate) struct Document {
 }
 
 enum Frame {
-    Seq { pos: Pos, anchor: usize, items: Vec<Node> },
+    Seq {
+        pos: Pos,
+        anchor: usize,
+        items: Vec<Node>,
+    },
     Map(MapFrame),
 }
 
@@ -50,7 +54,11 @@ impl MapFrame {
             return self.entries.iter().position(|e| &*e.key == key);
         }
         let index = self.index.get_or_insert_with(|| {
-            self.entries.iter().enumerate().map(|(i, e)| (e.key.clone(), i)).collect()
+            self.entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.key.clone(), i))
+                .collect()
         });
         index.get(key).copied()
     }
@@ -58,7 +66,10 @@ impl MapFrame {
     /// Sets a key; a later value replaces an earlier one, as go-yaml v2 decodes into a
     /// map (merge keys included). Returns whether the key was already there.
     fn set(&mut self, entry: Entry) -> bool {
-        if let Some(slot) = self.position(&entry.key).and_then(|i| self.entries.get_mut(i)) {
+        if let Some(slot) = self
+            .position(&entry.key)
+            .and_then(|i| self.entries.get_mut(i))
+        {
             *slot = entry;
             true
         } else {
@@ -107,7 +118,13 @@ pub(crate) fn parse_documents(text: &str, line_offset: u32) -> (Vec<Document>, O
                     u32::try_from(m.col() + 1).unwrap_or(u32::MAX),
                 )
                 .shifted(line_offset);
-                return (docs, Some(YamlError { pos, message: format!("invalid YAML: {}", e.info()) }));
+                return (
+                    docs,
+                    Some(YamlError {
+                        pos,
+                        message: format!("invalid YAML: {}", e.info()),
+                    }),
+                );
             }
         };
         match builder.event(event, &span) {
@@ -175,7 +192,10 @@ impl Builder {
             }
             Event::Alias(id) => {
                 let Some(node) = self.anchors.get(&id) else {
-                    return Err(YamlError { pos, message: "alias to an unknown anchor".into() });
+                    return Err(YamlError {
+                        pos,
+                        message: "alias to an unknown anchor".into(),
+                    });
                 };
                 self.alias_nodes += count_nodes(node);
                 if self.alias_nodes > MAX_ALIAS_NODES {
@@ -191,23 +211,49 @@ impl Builder {
                 self.push(node, &raw, false)?;
             }
             Event::SequenceStart(anchor, _) => {
-                self.open(Frame::Seq { pos, anchor, items: Vec::new() }, pos)?;
+                self.open(
+                    Frame::Seq {
+                        pos,
+                        anchor,
+                        items: Vec::new(),
+                    },
+                    pos,
+                )?;
             }
             Event::MappingStart(anchor, _) => {
                 self.open(
-                    Frame::Map(MapFrame { pos, anchor, entries: Vec::new(), index: None, key: None }),
+                    Frame::Map(MapFrame {
+                        pos,
+                        anchor,
+                        entries: Vec::new(),
+                        index: None,
+                        key: None,
+                    }),
                     pos,
                 )?;
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some(frame) = self.stack.pop() else {
-                    return Err(YamlError { pos, message: "unbalanced YAML structure".into() });
+                    return Err(YamlError {
+                        pos,
+                        message: "unbalanced YAML structure".into(),
+                    });
                 };
                 let (node, anchor) = match frame {
-                    Frame::Seq { pos, anchor, items } => {
-                        (Node { pos, value: Value::Seq(items.into_boxed_slice()) }, anchor)
-                    }
-                    Frame::Map(m) => (Node { pos: m.pos, value: Value::Map(Map::from_entries(m.entries)) }, m.anchor),
+                    Frame::Seq { pos, anchor, items } => (
+                        Node {
+                            pos,
+                            value: Value::Seq(items.into_boxed_slice()),
+                        },
+                        anchor,
+                    ),
+                    Frame::Map(m) => (
+                        Node {
+                            pos: m.pos,
+                            value: Value::Map(Map::from_entries(m.entries)),
+                        },
+                        m.anchor,
+                    ),
                 };
                 if anchor != 0 {
                     self.anchors.insert(anchor, node.clone());
@@ -220,12 +266,20 @@ impl Builder {
 
     fn open(&mut self, frame: Frame, pos: Pos) -> Result<(), YamlError> {
         if self.stack.len() >= MAX_DEPTH {
-            return Err(YamlError { pos, message: format!("nesting deeper than {MAX_DEPTH} levels; document skipped") });
+            return Err(YamlError {
+                pos,
+                message: format!("nesting deeper than {MAX_DEPTH} levels; document skipped"),
+            });
         }
         if let Some(Frame::Map(m)) = self.stack.last()
-            && m.key.is_none() {
-                return Err(YamlError { pos, message: "complex (list or map) mapping keys are not supported by Kubernetes".into() });
-            }
+            && m.key.is_none()
+        {
+            return Err(YamlError {
+                pos,
+                message: "complex (list or map) mapping keys are not supported by Kubernetes"
+                    .into(),
+            });
+        }
         self.stack.push(frame);
         Ok(())
     }
@@ -264,11 +318,17 @@ impl Builder {
                     }
                 }
                 Some((key, key_pos, false)) => {
-                    let duplicate = map.set(Entry { key: key.clone(), key_pos, value: node });
+                    let duplicate = map.set(Entry {
+                        key: key.clone(),
+                        key_pos,
+                        value: node,
+                    });
                     if duplicate {
                         self.warnings.push(YamlError {
                             pos: key_pos,
-                            message: format!("duplicate key `{key}`: the last value is used, as Kubernetes does"),
+                            message: format!(
+                                "duplicate key `{key}`: the last value is used, as Kubernetes does"
+                            ),
                         });
                     }
                 }
@@ -290,8 +350,12 @@ mod tests {
 
     #[test]
     fn positions_of_keys_and_values() {
-        let n = one("kind: Pod\nspec:\n  containers:\n  - name: a\n    securityContext: {privileged: yes}\n");
-        let sc = n.path("spec.containers").unwrap().as_seq().unwrap()[0].get("securityContext").unwrap();
+        let n = one(
+            "kind: Pod\nspec:\n  containers:\n  - name: a\n    securityContext: {privileged: yes}\n",
+        );
+        let sc = n.path("spec.containers").unwrap().as_seq().unwrap()[0]
+            .get("securityContext")
+            .unwrap();
         let e = sc.entry("privileged").unwrap();
         assert_eq!(e.key_pos, Pos::new(5, 23));
         assert_eq!(e.value.pos, Pos::new(5, 35));
@@ -321,7 +385,10 @@ mod tests {
     fn duplicate_keys_warn_and_last_wins() {
         let (docs, err) = parse_documents("a: false\na: true\n", 0);
         assert!(err.is_none());
-        assert_eq!(docs[0].root.as_ref().unwrap().get("a").unwrap().as_bool(), Some(true));
+        assert_eq!(
+            docs[0].root.as_ref().unwrap().get("a").unwrap().as_bool(),
+            Some(true)
+        );
         assert_eq!(docs[0].warnings.len(), 1);
         assert_eq!(docs[0].warnings[0].pos, Pos::new(2, 1));
     }
@@ -344,8 +411,13 @@ mod tests {
         let text = format!("{}{}", "[".repeat(20_000), "]".repeat(20_000));
         let (_, err) = parse_documents(&text, 0);
         let err = err.unwrap();
-        assert!(err.message.contains("nesting deeper") || err.message.contains("recursion limit"), "{err:?}");
-        let block: String = (0..2_000).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+        assert!(
+            err.message.contains("nesting deeper") || err.message.contains("recursion limit"),
+            "{err:?}"
+        );
+        let block: String = (0..2_000)
+            .map(|i| format!("{}k:\n", " ".repeat(i)))
+            .collect();
         let (_, err) = parse_documents(&block, 0);
         assert!(err.unwrap().message.contains("nesting deeper"));
     }

@@ -23,9 +23,21 @@ pub(crate) fn run(format: RulesFormat) -> anyhow::Result<ExitCode> {
             writeln!(out)?;
         }
         RulesFormat::Text => {
-            writeln!(out, "{:<8} {:<36} {:<15} {:<9} summary", "code", "name", "practice", "severity")?;
+            writeln!(
+                out,
+                "{:<8} {:<36} {:<15} {:<9} summary",
+                "code", "name", "practice", "severity"
+            )?;
             for r in RULES {
-                writeln!(out, "{:<8} {:<36} {:<15} {:<9} {}", r.code, r.name, r.practice.title(), r.severity, r.summary())?;
+                writeln!(
+                    out,
+                    "{:<8} {:<36} {:<15} {:<9} {}",
+                    r.code,
+                    r.name,
+                    r.practice.title(),
+                    r.severity,
+                    r.summary()
+                )?;
             }
         }
     }

@@ -11,25 +11,46 @@ use super::{EXIT_ERROR, EXIT_FINDINGS};
 use crate::args::{FailOn, Format, ScanArgs};
 
 pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
-    let selection = Selection { select: args.select.clone(), ignore: args.ignore.clone() };
+    let selection = Selection {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+    };
     let unknown = selection.unknown_patterns();
     if !unknown.is_empty() {
-        bail!("no rule matches {}; `rampart rules` lists them", unknown.join(", "));
+        bail!(
+            "no rule matches {}; `rampart rules` lists them",
+            unknown.join(", ")
+        );
     }
     let version = match &args.k8s_version {
-        Some(v) => Some(KubeVersion::parse(v).with_context(|| format!("`{v}` is not a Kubernetes version like v1.31"))?),
+        Some(v) => Some(
+            KubeVersion::parse(v)
+                .with_context(|| format!("`{v}` is not a Kubernetes version like v1.31"))?,
+        ),
         None => None,
     };
     let inputs: Vec<Input> = args
         .paths
         .iter()
-        .map(|p| if p.as_os_str() == "-" { Input::Stdin } else { Input::Path(p.clone()) })
+        .map(|p| {
+            if p.as_os_str() == "-" {
+                Input::Stdin
+            } else {
+                Input::Path(p.clone())
+            }
+        })
         .collect();
-    let options = LoadOptions { max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024) };
+    let options = LoadOptions {
+        max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
+    };
     let loaded = rampart_source::load(&inputs, &options);
     let has_input_errors = loaded.has_errors();
     let inventory = Inventory::new(loaded.files, loaded.objects, version);
-    let outcome = if args.no_rules { rampart_rules::Outcome::default() } else { rampart_rules::engine::run(&inventory, &selection) };
+    let outcome = if args.no_rules {
+        rampart_rules::Outcome::default()
+    } else {
+        rampart_rules::engine::run(&inventory, &selection)
+    };
 
     let report = Report {
         inventory: &inventory,
@@ -43,7 +64,9 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         match args.output {
             Format::Text => rampart_report::text::write(
                 &report,
-                rampart_report::text::TextOptions { max_snippets: args.max_snippets },
+                rampart_report::text::TextOptions {
+                    max_snippets: args.max_snippets,
+                },
                 &mut stdout,
             )?,
             Format::Json => rampart_report::json::write(&report, &mut stdout)?,

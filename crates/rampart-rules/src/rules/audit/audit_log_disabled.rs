@@ -54,12 +54,19 @@ declare_rule! {
 fn audit_log_disabled(ctx: &mut Context<'_>) {
     let inventory = ctx.inventory;
     for apiserver in inventory.facts.component(Component::KubeApiserver) {
-        let Some(object) = inventory.objects.get(apiserver.object) else { continue };
+        let Some(object) = inventory.objects.get(apiserver.object) else {
+            continue;
+        };
         let path = format!("{}.command", apiserver.container_path);
         let message = if apiserver.get("audit-policy-file").is_none_or(str::is_empty) {
-            format!("kube-apiserver in Pod `{}` has no `--audit-policy-file`, so it records no audit events", object.name())
+            format!(
+                "kube-apiserver in Pod `{}` has no `--audit-policy-file`, so it records no audit events",
+                object.name()
+            )
         } else if apiserver.get("audit-log-path").is_none_or(str::is_empty)
-            && apiserver.get("audit-webhook-config-file").is_none_or(str::is_empty)
+            && apiserver
+                .get("audit-webhook-config-file")
+                .is_none_or(str::is_empty)
         {
             format!(
                 "kube-apiserver in Pod `{}` has an audit policy but no `--audit-log-path` or `--audit-webhook-config-file`, so its events go nowhere",

@@ -67,7 +67,9 @@ fn namespace_without_network_policy(ctx: &mut Context<'_>) {
         if pod.field("hostNetwork").and_then(Node::as_bool) == Some(true) {
             continue;
         }
-        let Some(ns) = pod.object.namespace() else { continue };
+        let Some(ns) = pod.object.namespace() else {
+            continue;
+        };
         if covered.contains(ns) {
             continue;
         }
@@ -75,10 +77,21 @@ fn namespace_without_network_policy(ctx: &mut Context<'_>) {
     }
     for (ns, (first, count)) in workloads {
         let namespace_object = inventory.get("Namespace", None, ns);
-        let Some(object) = namespace_object.or_else(|| inventory.objects.get(first)) else { continue };
+        let Some(object) = namespace_object.or_else(|| inventory.objects.get(first)) else {
+            continue;
+        };
         let (pos, path) = match namespace_object {
-            Some(n) => (n.root.path("metadata.name").map_or(n.pos(), |n| n.pos), "metadata.name"),
-            None => (object.root.path("metadata.namespace").map_or(object.pos(), |n| n.pos), "metadata.namespace"),
+            Some(n) => (
+                n.root.path("metadata.name").map_or(n.pos(), |n| n.pos),
+                "metadata.name",
+            ),
+            None => (
+                object
+                    .root
+                    .path("metadata.namespace")
+                    .map_or(object.pos(), |n| n.pos),
+                "metadata.namespace",
+            ),
         };
         let plural = if count == 1 { "workload" } else { "workloads" };
         ctx.report(

@@ -52,14 +52,23 @@ declare_rule! {
 /// POD001
 fn privileged_container(ctx: &mut Context<'_>, pod: &PodTemplate<'_>) {
     for container in pod.containers() {
-        let Some(entry) = container.security_context().and_then(|sc| sc.entry("privileged")) else { continue };
+        let Some(entry) = container
+            .security_context()
+            .and_then(|sc| sc.entry("privileged"))
+        else {
+            continue;
+        };
         if entry.value.as_bool() == Some(true) {
             ctx.report(
                 &PRIVILEGED_CONTAINER,
                 pod.object,
                 entry.value.pos,
                 &container.field_path("securityContext.privileged"),
-                format!("{} `{}` runs privileged", describe(container.kind), container.name()),
+                format!(
+                    "{} `{}` runs privileged",
+                    describe(container.kind),
+                    container.name()
+                ),
             );
         }
     }

@@ -59,7 +59,8 @@ pub(crate) fn is_system_subject(kind: &str, name: &str, namespace: Option<&str>)
 /// RBAC001
 fn cluster_admin_binding(ctx: &mut Context<'_>, binding: &Object) {
     let root = &binding.root;
-    let is_rbac_group = root.path("roleRef.apiGroup").and_then(Node::as_str) == Some("rbac.authorization.k8s.io");
+    let is_rbac_group =
+        root.path("roleRef.apiGroup").and_then(Node::as_str) == Some("rbac.authorization.k8s.io");
     if !is_rbac_group
         || root.path("roleRef.kind").and_then(Node::as_str) != Some("ClusterRole")
         || root.path("roleRef.name").and_then(Node::as_str) != Some("cluster-admin")
@@ -67,9 +68,17 @@ fn cluster_admin_binding(ctx: &mut Context<'_>, binding: &Object) {
         return;
     }
     let role_pos = root.path("roleRef.name").map(|n| n.pos).unwrap_or_default();
-    for (i, subject) in root.get("subjects").and_then(Node::as_seq).unwrap_or_default().iter().enumerate() {
+    for (i, subject) in root
+        .get("subjects")
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
         let text = |k: &str| subject.get(k).and_then(Node::as_str);
-        let (Some(kind), Some(name)) = (text("kind"), text("name")) else { continue };
+        let (Some(kind), Some(name)) = (text("kind"), text("name")) else {
+            continue;
+        };
         if is_system_subject(kind, name, text("namespace")) {
             continue;
         }
@@ -82,14 +91,23 @@ fn cluster_admin_binding(ctx: &mut Context<'_>, binding: &Object) {
             binding,
             subject.pos,
             &format!("subjects[{i}]"),
-            format!("ClusterRoleBinding `{}` makes {who} cluster-admin in every namespace", binding.name()),
+            format!(
+                "ClusterRoleBinding `{}` makes {who} cluster-admin in every namespace",
+                binding.name()
+            ),
         )
         .related(binding.file(), role_pos, "grants `cluster-admin` here")
         .step(format!("{who} authenticates to the API server"), None)
         .step(
-            format!("ClusterRoleBinding `{}` binds it to ClusterRole `cluster-admin`", binding.name()),
+            format!(
+                "ClusterRoleBinding `{}` binds it to ClusterRole `cluster-admin`",
+                binding.name()
+            ),
             Some(binding.id.clone()),
         )
-        .step("`cluster-admin` allows every verb on every resource, cluster-wide", None);
+        .step(
+            "`cluster-admin` allows every verb on every resource, cluster-wide",
+            None,
+        );
     }
 }

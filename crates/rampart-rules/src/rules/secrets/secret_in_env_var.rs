@@ -60,15 +60,31 @@ fn secret_in_env_var(ctx: &mut Context<'_>, pod: &PodTemplate<'_>) {
     for container in pod.containers() {
         for (i, env) in container.env() {
             let name = env.get("name").and_then(Node::as_str).unwrap_or("");
-            let Some(value) = env.get("value") else { continue };
-            let Some(text) = value.as_str() else { continue };
-            let Some(kind) = classify(name, text) else { continue };
+            let Some(entry) = env.entry("value") else {
+                continue;
+            };
+            let Some(text) = entry.value.as_str() else {
+                continue;
+            };
+            let Some(kind) = classify(name, text) else {
+                continue;
+            };
+            // A block scalar starts on the line after its key; point at the key, so
+            // the finding's line is the one a reader looks for.
+            let pos = if entry.value.pos.line == entry.key_pos.line {
+                entry.value.pos
+            } else {
+                entry.key_pos
+            };
             ctx.report(
                 &SECRET_IN_ENV_VAR,
                 pod.object,
-                value.pos,
+                pos,
                 &container.field_path(&format!("env[{i}].value")),
-                format!("environment variable `{name}` of `{}` holds a literal secret ({kind})", container.name()),
+                format!(
+                    "environment variable `{name}` of `{}` holds a literal secret ({kind})",
+                    container.name()
+                ),
             )
             .evidence(Evidence::redacted(kind, text));
         }

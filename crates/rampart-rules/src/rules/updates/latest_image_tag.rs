@@ -57,14 +57,28 @@ pub(crate) fn image_tag(image: &str) -> Result<Option<&str>, ()> {
 /// UPD001
 fn latest_image_tag(ctx: &mut Context<'_>, pod: &PodTemplate<'_>) {
     for container in pod.containers() {
-        let Some(node) = container.image() else { continue };
+        let Some(node) = container.image() else {
+            continue;
+        };
         let image = node.as_str().map(str::trim).unwrap_or_default();
         let message = match image_tag(image) {
-            Ok(None) if !image.is_empty() => format!("image `{image}` of `{}` has no tag, so it means `latest`", container.name()),
-            Ok(Some("latest")) => format!("image `{image}` of `{}` uses the mutable `latest` tag", container.name()),
+            Ok(None) if !image.is_empty() => format!(
+                "image `{image}` of `{}` has no tag, so it means `latest`",
+                container.name()
+            ),
+            Ok(Some("latest")) => format!(
+                "image `{image}` of `{}` uses the mutable `latest` tag",
+                container.name()
+            ),
             _ => continue,
         };
-        ctx.report(&LATEST_IMAGE_TAG, pod.object, node.pos, &container.field_path("image"), message);
+        ctx.report(
+            &LATEST_IMAGE_TAG,
+            pod.object,
+            node.pos,
+            &container.field_path("image"),
+            message,
+        );
     }
 }
 
@@ -77,7 +91,10 @@ mod tests {
         assert_eq!(image_tag("nginx"), Ok(None));
         assert_eq!(image_tag("nginx:1.2"), Ok(Some("1.2")));
         assert_eq!(image_tag("registry:5000/team/app"), Ok(None));
-        assert_eq!(image_tag("registry:5000/team/app:latest"), Ok(Some("latest")));
+        assert_eq!(
+            image_tag("registry:5000/team/app:latest"),
+            Ok(Some("latest"))
+        );
         assert_eq!(image_tag("nginx@sha256:abc"), Err(()));
         assert_eq!(image_tag("nginx:latest@sha256:abc"), Err(()));
     }

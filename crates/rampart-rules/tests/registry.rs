@@ -1,0 +1,94 @@
+//! The registry's promises: stable unique codes, names that read as "allow <name>",
+//! complete docs for every rule.
+
+use std::collections::BTreeSet;
+
+use rampart_rules::{Practice, RULES, registry};
+
+#[test]
+fn codes_are_unique_and_well_formed() {
+    let mut seen = BTreeSet::new();
+    for r in RULES {
+        assert!(seen.insert(r.code), "duplicate code {}", r.code);
+        let digits = r
+            .code
+            .strip_prefix(r.practice.prefix())
+            .unwrap_or_else(|| panic!("{}: wrong prefix", r.code));
+        assert!(
+            digits.len() == 3 && digits.bytes().all(|b| b.is_ascii_digit()),
+            "{}",
+            r.code
+        );
+        assert_eq!(registry::find(r.code).map(|m| m.code), Some(r.code));
+        assert_eq!(registry::find(r.name).map(|m| m.code), Some(r.code));
+    }
+}
+
+/// Renumbering or removing a code must show up here in review.
+#[test]
+fn code_list_is_stable() {
+    let codes: Vec<&str> = RULES.iter().map(|r| r.code).collect();
+    assert_eq!(
+        codes,
+        ["RBAC001", "SEC001", "NET001", "POD001", "UPD001", "AUD001"]
+    );
+}
+
+#[test]
+fn names_follow_the_convention() {
+    let mut seen = BTreeSet::new();
+    for r in RULES {
+        assert!(seen.insert(r.name), "duplicate name {}", r.name);
+        assert!(
+            r.name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "{}",
+            r.name
+        );
+        for bad in ["avoid-", "use-", "prefer-", "do-not-", "no-"] {
+            assert!(
+                !r.name.starts_with(bad),
+                "{}: reads badly as `allow {}`",
+                r.name,
+                r.name
+            );
+        }
+        assert!(!r.name.ends_with("-used"), "{}", r.name);
+    }
+}
+
+#[test]
+fn every_rule_has_complete_docs() {
+    for r in RULES {
+        for section in [
+            "What it does",
+            "Why is this bad?",
+            "Example",
+            "Remediation",
+            "References",
+        ] {
+            let text = r.section(section).unwrap_or_default();
+            assert!(
+                !text.is_empty(),
+                "{}: missing or empty `## {section}`",
+                r.code
+            );
+        }
+        assert!(
+            r.section("References")
+                .unwrap_or_default()
+                .contains("https://"),
+            "{}: no reference link",
+            r.code
+        );
+        assert!(!r.summary().is_empty());
+    }
+}
+
+#[test]
+fn every_practice_has_a_rule() {
+    for p in Practice::ALL {
+        assert!(RULES.iter().any(|r| r.practice == p), "{p:?} has no rule");
+    }
+}
