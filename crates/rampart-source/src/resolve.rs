@@ -203,6 +203,7 @@ pub(crate) fn key_string(value: &Value, raw: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)]
 mod tests {
     use super::*;
 

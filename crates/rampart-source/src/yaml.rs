@@ -339,6 +339,7 @@ impl Builder {
 }
 
 #[cfg(test)]
+#[allow(clippy::format_push_string, clippy::format_collect)]
 mod tests {
     use super::*;
 
