@@ -366,6 +366,9 @@ pub fn check_shape(object: &Object) -> Vec<ShapeError> {
     let Some((spec_path, _)) = template_paths(object.kind()) else {
         return errors;
     };
+    if errors.iter().any(|e| e.path == "spec") {
+        return errors; // reported once, above
+    }
     // Intermediate maps down to the pod spec.
     let mut walked = String::new();
     let mut node = Some(root);

@@ -131,9 +131,10 @@ fn snippet(out: &mut dyn Write, file: &SourceFile, pos: Pos, secret: bool) -> io
         line
     };
     if pos.line > 1
-        && let Some(before) = file.line(pos.line - 1) {
-            writeln!(out, "{:>10} {BLUE}│{BLUE:#} {}", pos.line - 1, clip(before))?;
-        }
+        && let Some(before) = file.line(pos.line - 1)
+    {
+        writeln!(out, "{:>10} {BLUE}│{BLUE:#} {}", pos.line - 1, clip(before))?;
+    }
     writeln!(out, "{:>10} {BLUE}│{BLUE:#} {}", pos.line, clip(line))?;
     let start = usize::try_from(pos.col.saturating_sub(1)).unwrap_or(0);
     let width = token_width(line, start).max(1);

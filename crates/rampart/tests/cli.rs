@@ -1,0 +1,384 @@
+//! End-to-end behaviour of `rampart scan`, `rules` and `explain`.
+
+#![allow(clippy::print_stderr)] // tests say why they take a branch
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{codes, json, rampart, rampart_stdin, root, validate};
+
+#[test]
+fn insecure_example_breaks_every_practice() {
+    let (code, report) = json(&["scan", "examples/insecure", "-o", "json"]);
+    assert_eq!(code, 1, "findings at or above high exit 1");
+    validate(&report);
+    let practices: BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["practice"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        practices,
+        BTreeSet::from([
+            "audit",
+            "network",
+            "pod-security",
+            "rbac",
+            "secrets",
+            "updates"
+        ])
+    );
+    let all = codes(&report);
+    for code in ["RBAC001", "SEC001", "NET001", "POD001", "UPD001", "AUD001"] {
+        assert!(all.iter().any(|c| c == code), "{code} missing from {all:?}");
+    }
+}
+
+#[test]
+fn hardened_example_is_clean() {
+    let (code, report) = json(&[
+        "scan",
+        "examples/hardened",
+        "-o",
+        "json",
+        "--fail-on",
+        "low",
+    ]);
+    validate(&report);
+    assert_eq!(report["findings"], serde_json::json!([]));
+    assert_eq!(report["diagnostics"], serde_json::json!([]));
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn findings_point_at_file_line_and_field() {
+    let (_, report) = json(&[
+        "scan",
+        "examples/insecure/api.yaml",
+        "-o",
+        "json",
+        "--select",
+        "POD001",
+    ]);
+    let f = &report["findings"][0];
+    assert_eq!(f["location"]["file"], "examples/insecure/api.yaml");
+    assert_eq!(f["location"]["line"], 30);
+    assert_eq!(f["location"]["column"], 25);
+    assert_eq!(
+        f["location"]["fieldPath"],
+        "spec.template.spec.containers[0].securityContext.privileged"
+    );
+    assert_eq!(
+        f["object"],
+        serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "shop", "name": "api"})
+    );
+}
+
+const BROKEN_THEN_PRIVILEGED: &str = "\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: broken
+data: [
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: after-broken
+spec:
+  containers:
+    - name: app
+      image: nginx:1.27
+      securityContext:
+        privileged: true
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: wrong-types
+spec:
+  template:
+    spec:
+      containers: \"x\"
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: spec-is-a-number
+spec: 5
+---
+just: some yaml
+";
+
+#[test]
+fn bad_documents_are_errors_with_locations_and_the_rest_still_scans() {
+    let out = rampart_stdin(
+        &["scan", "-", "-o", "json", "--select", "POD"],
+        Some(BROKEN_THEN_PRIVILEGED.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(2), "input errors exit 2");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    validate(&report);
+    assert_eq!(codes(&report), ["POD001"]);
+    assert_eq!(report["findings"][0]["location"]["line"], 15);
+    let diags = report["diagnostics"].as_array().unwrap();
+    let at = |line: u64, level: &str| {
+        diags
+            .iter()
+            .any(|d| d["path"] == "-" && d["line"] == line && d["level"] == level)
+    };
+    assert!(
+        at(4, "error"),
+        "the broken flow mapping is reported where the parser failed: {diags:#?}"
+    );
+    assert!(
+        at(24, "error"),
+        "`containers: \"x\"` is a wrong type: {diags:#?}"
+    );
+    assert!(at(30, "error"), "`spec: 5` is a wrong type: {diags:#?}");
+    assert!(
+        at(32, "skipped"),
+        "YAML that is not an object is listed as skipped: {diags:#?}"
+    );
+    assert_eq!(diags.len(), 4, "one diagnostic per problem: {diags:#?}");
+    assert_eq!(report["inputs"][0]["status"], "error");
+}
+
+#[test]
+fn text_output_has_code_frames_and_a_scorecard_and_no_colour_when_piped() {
+    let out = rampart(&["scan", "examples/insecure/api.yaml"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.contains('\u{1b}'),
+        "no ANSI escapes when not a terminal"
+    );
+    assert!(text.contains("examples/insecure/api.yaml"));
+    assert!(
+        text.contains("30:25  high     POD001  container `api` runs privileged"),
+        "{text}"
+    );
+    assert!(text.contains("30 │             privileged: yes"), "{text}");
+    assert!(text.contains("Pod security"));
+    assert!(text.contains("findings in"));
+}
+
+#[test]
+fn secret_values_never_reach_any_output() {
+    let secrets = ["pZ8#qL2!vR7@kT4$", "Sup3rS3cret!", "AKIAIOSFODNN7EXAMPLE"];
+    for format in ["text", "json"] {
+        let out = rampart(&["scan", "examples/insecure", "-o", format]);
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(all.contains("SEC001"), "{format}: the secrets are found");
+        for s in secrets {
+            assert!(!all.contains(s), "{format} output leaks a secret value");
+            assert!(
+                !all.contains(&s[..6]),
+                "{format} output leaks a prefix of a secret value"
+            );
+        }
+    }
+}
+
+#[test]
+fn selection_fail_on_and_unknown_codes() {
+    let (code, report) = json(&[
+        "scan",
+        "examples/insecure",
+        "-o",
+        "json",
+        "--select",
+        "UPD,NET001",
+    ]);
+    assert_eq!(
+        code, 0,
+        "medium findings do not fail at the default --fail-on high"
+    );
+    assert!(
+        codes(&report)
+            .iter()
+            .all(|c| c == "UPD001" || c == "NET001")
+    );
+    let (code, report) = json(&[
+        "scan",
+        "examples/insecure",
+        "-o",
+        "json",
+        "--ignore",
+        "POD,SEC,RBAC,AUD",
+    ]);
+    assert_eq!(code, 0);
+    assert!(!codes(&report).is_empty());
+    let (code, _) = json(&[
+        "scan",
+        "examples/insecure",
+        "-o",
+        "json",
+        "--select",
+        "UPD",
+        "--fail-on",
+        "medium",
+    ]);
+    assert_eq!(code, 1);
+    let (code, _) = json(&[
+        "scan",
+        "examples/insecure",
+        "-o",
+        "json",
+        "--fail-on",
+        "none",
+    ]);
+    assert_eq!(code, 0);
+    let out = rampart(&["scan", "examples/insecure", "--select", "XYZ999"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no rule matches XYZ999"));
+}
+
+#[test]
+fn missing_paths_are_input_errors() {
+    let (code, report) = json(&["scan", "does/not/exist", "-o", "json"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        report["diagnostics"][0]["message"],
+        "no such file or directory"
+    );
+}
+
+#[test]
+fn suppression_annotation_on_the_pod_template() {
+    let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  template:\n    metadata:\n      annotations: {rampart.dev/ignore: \"POD\"}\n    spec:\n      containers: [{name: a, image: \"x:1\", securityContext: {privileged: true}}]\n";
+    let out = rampart_stdin(
+        &["scan", "-", "-o", "json", "--select", "POD"],
+        Some(yaml.as_bytes()),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(codes(&report).is_empty());
+    assert_eq!(report["summary"]["suppressed"], 1);
+}
+
+#[test]
+fn json_and_list_inputs() {
+    let list = r#"{"apiVersion": "v1", "kind": "PodList", "items": [
+      {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "x"},
+       "spec": {"containers": [{"name": "c", "image": "nginx", "securityContext": {"privileged": true}}]}}]}"#;
+    let out = rampart_stdin(
+        &["scan", "-", "-o", "json", "--select", "POD001"],
+        Some(list.as_bytes()),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(codes(&report), ["POD001"]);
+    let f = &report["findings"][0]["location"];
+    assert_eq!(f["line"], 3);
+    assert_eq!(
+        f["fieldPath"],
+        "items[0].spec.containers[0].securityContext.privileged"
+    );
+}
+
+#[test]
+fn kustomizations_are_rendered_or_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("kustomization.yaml"),
+        "resources: [pod.yaml]\nnamespace: team\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: \"nginx:1\", securityContext: {privileged: true}}]\n",
+    )
+    .unwrap();
+    let path = dir.path().to_str().unwrap();
+    let (code, report) = json(&["scan", path, "-o", "json", "--select", "POD001"]);
+    let has_kubectl = std::process::Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_ok();
+    if has_kubectl {
+        assert_eq!(code, 1, "{report:#}");
+        assert_eq!(
+            report["findings"][0]["object"]["namespace"], "team",
+            "the kustomization's namespace applies"
+        );
+        assert!(
+            report["findings"][0]["location"]["file"]
+                .as_str()
+                .unwrap()
+                .ends_with("(kubectl kustomize)")
+        );
+    } else {
+        eprintln!("kubectl is not installed: checking the message instead");
+        assert_eq!(code, 2);
+        assert!(
+            report["diagnostics"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("kubectl")
+        );
+    }
+}
+
+#[test]
+fn rules_and_explain() {
+    let out = rampart(&["rules"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("POD001   privileged-container"));
+    let out = rampart(&["explain", "privileged-container"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("# POD001 `privileged-container`"));
+    assert!(text.contains("## Why is this bad?"));
+    let out = rampart(&["explain", "NOPE"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// The README's rule table and docs/rules/*.md are generated from the registry.
+/// `RAMPART_UPDATE_DOCS=1 cargo test -p rampart --test cli` rewrites them.
+#[test]
+fn generated_docs_are_current() {
+    let update = std::env::var_os("RAMPART_UPDATE_DOCS").is_some();
+    let readme_path = root().join("README.md");
+    let readme = std::fs::read_to_string(&readme_path).unwrap();
+    let (start, end) = ("<!-- rules:start -->\n", "<!-- rules:end -->");
+    let a = readme.find(start).expect("README has a rules:start marker") + start.len();
+    let b = readme.find(end).expect("README has a rules:end marker");
+    let table = rampart_rules_table();
+    if update {
+        std::fs::write(
+            &readme_path,
+            format!("{}{table}{}", &readme[..a], &readme[b..]),
+        )
+        .unwrap();
+    } else {
+        assert_eq!(
+            &readme[a..b],
+            table,
+            "README rule table is stale: RAMPART_UPDATE_DOCS=1 cargo test -p rampart --test cli"
+        );
+    }
+    let out = rampart(&["rules", "-o", "json"]);
+    let rules: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for rule in rules.as_array().unwrap() {
+        let code = rule["code"].as_str().unwrap();
+        let page = String::from_utf8(rampart(&["explain", code]).stdout).unwrap();
+        let path = root().join("docs/rules").join(format!("{code}.md"));
+        if update {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &page).unwrap();
+        } else {
+            assert_eq!(
+                std::fs::read_to_string(&path).unwrap_or_default(),
+                page,
+                "{} is stale",
+                path.display()
+            );
+        }
+    }
+}
+
+fn rampart_rules_table() -> String {
+    String::from_utf8(rampart(&["rules", "-o", "markdown"]).stdout).unwrap()
+}
