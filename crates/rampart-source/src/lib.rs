@@ -321,7 +321,10 @@ fn parse_chunk(chunk: split::Chunk<'_>, bad_utf8_lines: &[u32]) -> Vec<DocOut> {
             warnings: Vec::new(),
         }];
     }
-    let (docs, error) = yaml::parse_documents(chunk.text, chunk.first_line);
+    let (mut docs, mut error) = yaml::parse_documents(chunk.text, chunk.first_line);
+    if error.is_some() {
+        (docs, error) = yaml::parse_documents_lenient(chunk.text, chunk.first_line);
+    }
     let mut out: Vec<DocOut> = docs
         .into_iter()
         .map(|d| DocOut {

@@ -136,6 +136,105 @@ pub(crate) fn parse_documents(text: &str, line_offset: u32) -> (Vec<Document>, O
     (docs, None)
 }
 
+/// Parses with libyaml-safer, a safe port of libyaml. go-yaml v2, which Kubernetes
+/// uses, is itself a port of libyaml and shares its leniency: multi-line flow scalars
+/// and flow collections indented less than the YAML spec asks are accepted by
+/// kubectl, and rejected by saphyr. Documents saphyr rejects are read again here, so
+/// Rampart accepts exactly what `kubectl apply` accepts; an error from here is the
+/// error kubectl would print.
+pub(crate) fn parse_documents_lenient(
+    text: &str,
+    line_offset: u32,
+) -> (Vec<Document>, Option<YamlError>) {
+    use libyaml_safer::{EventData, Parser as LibYaml, ScalarStyle as Style};
+    let mut docs = Vec::new();
+    let mut builder = Builder::new(line_offset);
+    let mut anchors: HashMap<String, usize> = HashMap::new();
+    let mut input = text.as_bytes();
+    let mut parser = LibYaml::new();
+    parser.set_input_string(&mut input);
+    let mark_pos = |m: libyaml_safer::Mark| {
+        Pos::new(
+            u32::try_from(m.line + 1).unwrap_or(u32::MAX),
+            u32::try_from(m.column + 1).unwrap_or(u32::MAX),
+        )
+        .shifted(line_offset)
+    };
+    let mut next_anchor = 0usize;
+    // A redefined anchor gets a new id, so later aliases see the newer node.
+    let mut anchor_id = |name: Option<String>, anchors: &mut HashMap<String, usize>| {
+        name.map(|n| {
+            next_anchor += 1;
+            anchors.insert(n, next_anchor);
+            next_anchor
+        })
+    };
+    loop {
+        let event = match parser.parse() {
+            Ok(e) => e,
+            Err(e) => {
+                let pos = e
+                    .problem_mark()
+                    .map_or(Pos::new(1 + line_offset, 1), mark_pos);
+                let context = e.context().map(|c| format!("{c}, ")).unwrap_or_default();
+                return (
+                    docs,
+                    Some(YamlError {
+                        pos,
+                        message: format!("invalid YAML: {context}{}", e.problem()),
+                    }),
+                );
+            }
+        };
+        let pos = mark_pos(event.start_mark);
+        let step = match event.data {
+            EventData::StreamEnd => return (docs, None),
+            EventData::StreamStart { .. } => Ok(()),
+            EventData::DocumentStart { .. } => {
+                builder.doc_start();
+                anchors.clear();
+                Ok(())
+            }
+            EventData::DocumentEnd { .. } => {
+                docs.push(builder.doc_end());
+                Ok(())
+            }
+            EventData::Alias { anchor } => match anchors.get(&anchor) {
+                Some(&id) => builder.alias(pos, id),
+                None => Err(YamlError {
+                    pos,
+                    message: "alias to an unknown anchor".into(),
+                }),
+            },
+            EventData::Scalar {
+                anchor,
+                tag,
+                value,
+                style,
+                ..
+            } => {
+                let core = tag
+                    .as_deref()
+                    .and_then(|t| t.strip_prefix("tag:yaml.org,2002:"));
+                let id = anchor_id(anchor, &mut anchors);
+                builder.scalar(pos, &value, style == Style::Plain, core, id)
+            }
+            EventData::SequenceStart { anchor, .. } => {
+                let id = anchor_id(anchor, &mut anchors);
+                builder.seq_start(pos, id)
+            }
+            EventData::MappingStart { anchor, .. } => {
+                let id = anchor_id(anchor, &mut anchors);
+                builder.map_start(pos, id)
+            }
+            EventData::SequenceEnd | EventData::MappingEnd => builder.end(pos),
+        };
+        if let Err(e) = step {
+            return (docs, Some(e));
+        }
+    }
+}
+
 struct Builder {
     line_offset: u32,
     stack: Vec<Frame>,
@@ -159,109 +258,133 @@ impl Builder {
 
     fn event(&mut self, event: Event<'_>, span: &Span) -> Result<Option<Document>, YamlError> {
         let pos = pos_of(span, self.line_offset);
+        let anchor = |id: usize| (id != 0).then_some(id);
         match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
-            Event::DocumentStart(_) => {
-                self.stack.clear();
-                self.anchors.clear();
-                self.alias_nodes = 0;
-                self.root = None;
+            Event::DocumentStart(_) => self.doc_start(),
+            Event::DocumentEnd => return Ok(Some(self.doc_end())),
+            Event::Scalar(text, style, id, tag) => {
+                let core = tag
+                    .as_deref()
+                    .filter(|t| t.is_yaml_core_schema())
+                    .map(|t| t.suffix.as_str());
+                self.scalar(pos, &text, style == ScalarStyle::Plain, core, anchor(id))?;
             }
-            Event::DocumentEnd => {
-                return Ok(Some(Document {
-                    root: self.root.take(),
-                    warnings: std::mem::take(&mut self.warnings),
-                }));
-            }
-            Event::Scalar(text, style, anchor, tag) => {
-                let value = match (style, tag.as_deref()) {
-                    (_, Some(tag)) if tag.is_yaml_core_schema() => match tag.suffix.as_str() {
-                        "str" | "binary" | "timestamp" => Value::Str(text.as_ref().into()),
-                        "null" => Value::Null,
-                        _ => resolve_plain(&text),
-                    },
-                    (ScalarStyle::Plain, _) => resolve_plain(&text),
-                    _ => Value::Str(text.as_ref().into()),
-                };
-                let is_merge = style == ScalarStyle::Plain && text == "<<";
-                let node = Node { pos, value };
-                if anchor != 0 {
-                    self.anchors.insert(anchor, node.clone());
-                }
-                self.push(node, &text, is_merge)?;
-            }
-            Event::Alias(id) => {
-                let Some(node) = self.anchors.get(&id) else {
-                    return Err(YamlError {
-                        pos,
-                        message: "alias to an unknown anchor".into(),
-                    });
-                };
-                self.alias_nodes += count_nodes(node);
-                if self.alias_nodes > MAX_ALIAS_NODES {
-                    return Err(YamlError {
-                        pos,
-                        message: format!(
-                            "aliases expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb?); document skipped"
-                        ),
-                    });
-                }
-                let node = node.clone();
-                let raw = node.as_str().map(str::to_string).unwrap_or_default();
-                self.push(node, &raw, false)?;
-            }
-            Event::SequenceStart(anchor, _) => {
-                self.open(
-                    Frame::Seq {
-                        pos,
-                        anchor,
-                        items: Vec::new(),
-                    },
-                    pos,
-                )?;
-            }
-            Event::MappingStart(anchor, _) => {
-                self.open(
-                    Frame::Map(MapFrame {
-                        pos,
-                        anchor,
-                        entries: Vec::new(),
-                        index: None,
-                        key: None,
-                    }),
-                    pos,
-                )?;
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let Some(frame) = self.stack.pop() else {
-                    return Err(YamlError {
-                        pos,
-                        message: "unbalanced YAML structure".into(),
-                    });
-                };
-                let (node, anchor) = match frame {
-                    Frame::Seq { pos, anchor, items } => (
-                        Node {
-                            pos,
-                            value: Value::Seq(items.into_boxed_slice()),
-                        },
-                        anchor,
-                    ),
-                    Frame::Map(m) => (
-                        Node {
-                            pos: m.pos,
-                            value: Value::Map(Map::from_entries(m.entries)),
-                        },
-                        m.anchor,
-                    ),
-                };
-                if anchor != 0 {
-                    self.anchors.insert(anchor, node.clone());
-                }
-                self.push(node, "", false)?;
-            }
+            Event::Alias(id) => self.alias(pos, id)?,
+            Event::SequenceStart(id, _) => self.seq_start(pos, anchor(id))?,
+            Event::MappingStart(id, _) => self.map_start(pos, anchor(id))?,
+            Event::SequenceEnd | Event::MappingEnd => self.end(pos)?,
         }
         Ok(None)
+    }
+
+    fn doc_start(&mut self) {
+        self.stack.clear();
+        self.anchors.clear();
+        self.alias_nodes = 0;
+        self.root = None;
+    }
+
+    fn doc_end(&mut self) -> Document {
+        Document {
+            root: self.root.take(),
+            warnings: std::mem::take(&mut self.warnings),
+        }
+    }
+
+    /// A scalar; `core_tag` is the suffix of a `tag:yaml.org,2002:` tag (`str`, `int`).
+    fn scalar(
+        &mut self,
+        pos: Pos,
+        text: &str,
+        plain: bool,
+        core_tag: Option<&str>,
+        anchor: Option<usize>,
+    ) -> Result<(), YamlError> {
+        let value = match core_tag {
+            Some("str" | "binary" | "timestamp") => Value::Str(text.into()),
+            Some("null") => Value::Null,
+            Some(_) => resolve_plain(text),
+            None if plain => resolve_plain(text),
+            None => Value::Str(text.into()),
+        };
+        let node = Node { pos, value };
+        if let Some(id) = anchor {
+            self.anchors.insert(id, node.clone());
+        }
+        self.push(node, text, plain && text == "<<")
+    }
+
+    fn alias(&mut self, pos: Pos, id: usize) -> Result<(), YamlError> {
+        let Some(node) = self.anchors.get(&id) else {
+            return Err(YamlError {
+                pos,
+                message: "alias to an unknown anchor".into(),
+            });
+        };
+        self.alias_nodes += count_nodes(node);
+        if self.alias_nodes > MAX_ALIAS_NODES {
+            return Err(YamlError {
+                pos,
+                message: format!(
+                    "aliases expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb?); document skipped"
+                ),
+            });
+        }
+        let node = node.clone();
+        let raw = node.as_str().map(str::to_string).unwrap_or_default();
+        self.push(node, &raw, false)
+    }
+
+    fn seq_start(&mut self, pos: Pos, anchor: Option<usize>) -> Result<(), YamlError> {
+        self.open(
+            Frame::Seq {
+                pos,
+                anchor: anchor.unwrap_or(0),
+                items: Vec::new(),
+            },
+            pos,
+        )
+    }
+
+    fn map_start(&mut self, pos: Pos, anchor: Option<usize>) -> Result<(), YamlError> {
+        let frame = MapFrame {
+            pos,
+            anchor: anchor.unwrap_or(0),
+            entries: Vec::new(),
+            index: None,
+            key: None,
+        };
+        self.open(Frame::Map(frame), pos)
+    }
+
+    fn end(&mut self, pos: Pos) -> Result<(), YamlError> {
+        let Some(frame) = self.stack.pop() else {
+            return Err(YamlError {
+                pos,
+                message: "unbalanced YAML structure".into(),
+            });
+        };
+        let (node, anchor) = match frame {
+            Frame::Seq { pos, anchor, items } => (
+                Node {
+                    pos,
+                    value: Value::Seq(items.into_boxed_slice()),
+                },
+                anchor,
+            ),
+            Frame::Map(m) => (
+                Node {
+                    pos: m.pos,
+                    value: Value::Map(Map::from_entries(m.entries)),
+                },
+                m.anchor,
+            ),
+        };
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        self.push(node, "", false)
     }
 
     fn open(&mut self, frame: Frame, pos: Pos) -> Result<(), YamlError> {
@@ -405,6 +528,28 @@ mod tests {
         }
         let (_, err) = parse_documents(&text, 0);
         assert!(err.unwrap().message.contains("alias bomb"));
+    }
+
+    #[test]
+    fn kubectl_leniency_on_indentation() {
+        // Accepted by kubectl (go-yaml v2 / libyaml), rejected by the YAML spec.
+        let text = "a:\n  - \"one \\\n two\"\n  - x: [\n      1,\n    ]\n";
+        assert!(
+            parse_documents(text, 0).1.is_some(),
+            "saphyr is strict here"
+        );
+        let (docs, err) = parse_documents_lenient(text, 0);
+        assert!(err.is_none(), "{err:?}");
+        let a = docs[0]
+            .root
+            .as_ref()
+            .unwrap()
+            .get("a")
+            .unwrap()
+            .as_seq()
+            .unwrap();
+        assert_eq!(a[0].as_str(), Some("one two"));
+        assert_eq!(a[0].pos, Pos::new(2, 5));
     }
 
     #[test]
