@@ -33,7 +33,12 @@ impl Inventory {
         let mut by_name = HashMap::with_capacity(objects.len());
         let mut namespaces = BTreeMap::new();
         for (i, o) in objects.iter().enumerate() {
-            by_kind.entry(o.kind().to_string()).or_default().push(i);
+            match by_kind.get_mut(o.kind()) {
+                Some(list) => list.push(i),
+                None => {
+                    by_kind.insert(o.kind().to_string(), vec![i]);
+                }
+            }
             by_name
                 .entry((
                     o.kind().to_string(),

@@ -315,11 +315,18 @@ impl Want {
     }
 }
 
-fn want(errors: &mut Vec<ShapeError>, node: Option<&Node>, path: &str, want: Want) -> bool {
+/// Checks one field; the path is built only when there is an error to report, since
+/// this runs on every field of every object.
+fn want(
+    errors: &mut Vec<ShapeError>,
+    node: Option<&Node>,
+    path: impl FnOnce() -> String,
+    want: Want,
+) -> bool {
     match node {
         Some(n) if !want.accepts(n) => {
             errors.push(ShapeError {
-                path: path.to_string(),
+                path: path(),
                 pos: n.pos,
                 message: format!("expected {}, found {}", want.name(), n.type_name()),
             });
@@ -349,18 +356,15 @@ pub fn check_shape(object: &Object) -> Vec<ShapeError> {
     let mut errors = Vec::new();
     let root = &object.root;
     for key in ["metadata", "spec"] {
-        want(&mut errors, root.get(key), key, Want::Map);
+        want(&mut errors, root.get(key), || key.to_string(), Want::Map);
     }
+    let labels = root.path("metadata.labels");
+    want(&mut errors, labels, || "metadata.labels".into(), Want::Map);
+    let annotations = root.path("metadata.annotations");
     want(
         &mut errors,
-        root.path("metadata.labels"),
-        "metadata.labels",
-        Want::Map,
-    );
-    want(
-        &mut errors,
-        root.path("metadata.annotations"),
-        "metadata.annotations",
+        annotations,
+        || "metadata.annotations".into(),
         Want::Map,
     );
     let Some((spec_path, _)) = template_paths(object.kind()) else {
@@ -369,39 +373,41 @@ pub fn check_shape(object: &Object) -> Vec<ShapeError> {
     if errors.iter().any(|e| e.path == "spec") {
         return errors; // reported once, above
     }
-    // Intermediate maps down to the pod spec.
-    let mut walked = String::new();
+    // Intermediate maps down to the pod spec (`spec` itself was checked above).
     let mut node = Some(root);
-    for part in spec_path.split('.') {
-        if !walked.is_empty() {
-            walked.push('.');
-        }
-        walked.push_str(part);
+    for (depth, part) in spec_path.split('.').enumerate() {
         node = node.and_then(|n| n.get(part));
-        if !want(&mut errors, node, &walked, Want::Map) {
+        let walked = || {
+            spec_path
+                .split('.')
+                .take(depth + 1)
+                .collect::<Vec<_>>()
+                .join(".")
+        };
+        if !want(&mut errors, node, walked, Want::Map) {
             return errors;
         }
     }
     let Some(spec) = node else { return errors };
     let at = |rest: &str| format!("{spec_path}.{rest}");
     for key in POD_BOOLS {
-        want(&mut errors, spec.get(key), &at(key), Want::Bool);
+        want(&mut errors, spec.get(key), || at(key), Want::Bool);
     }
     want(
         &mut errors,
         spec.get("serviceAccountName"),
-        &at("serviceAccountName"),
+        || at("serviceAccountName"),
         Want::Str,
     );
     want(
         &mut errors,
         spec.get("securityContext"),
-        &at("securityContext"),
+        || at("securityContext"),
         Want::Map,
     );
     for list in ["volumes", "tolerations"] {
-        if want(&mut errors, spec.get(list), &at(list), Want::Seq) {
-            each_map(&mut errors, spec.get(list), &at(list));
+        if want(&mut errors, spec.get(list), || at(list), Want::Seq) {
+            each_map(&mut errors, spec.get(list), || at(list));
         }
     }
     for kind in [
@@ -409,9 +415,8 @@ pub fn check_shape(object: &Object) -> Vec<ShapeError> {
         ContainerKind::Regular,
         ContainerKind::Ephemeral,
     ] {
-        let list_path = at(kind.field());
         let list = spec.get(kind.field());
-        if !want(&mut errors, list, &list_path, Want::Seq) {
+        if !want(&mut errors, list, || at(kind.field()), Want::Seq) {
             continue;
         }
         for (i, c) in list
@@ -420,45 +425,46 @@ pub fn check_shape(object: &Object) -> Vec<ShapeError> {
             .iter()
             .enumerate()
         {
-            let cpath = format!("{list_path}[{i}]");
-            if !want(&mut errors, Some(c), &cpath, Want::Map) {
+            let cpath = || format!("{spec_path}.{}[{i}]", kind.field());
+            if !want(&mut errors, Some(c), cpath, Want::Map) {
                 continue;
             }
             want(
                 &mut errors,
                 c.get("name"),
-                &format!("{cpath}.name"),
+                || format!("{}.name", cpath()),
                 Want::Str,
             );
             want(
                 &mut errors,
                 c.get("image"),
-                &format!("{cpath}.image"),
+                || format!("{}.image", cpath()),
                 Want::Str,
             );
             if want(
                 &mut errors,
                 c.get("env"),
-                &format!("{cpath}.env"),
+                || format!("{}.env", cpath()),
                 Want::Seq,
             ) {
-                each_map(&mut errors, c.get("env"), &format!("{cpath}.env"));
+                each_map(&mut errors, c.get("env"), || format!("{}.env", cpath()));
             }
-            let sc_path = format!("{cpath}.securityContext");
-            if want(&mut errors, c.get("securityContext"), &sc_path, Want::Map) {
-                let sc = c.get("securityContext");
+            let sc = c.get("securityContext");
+            let sc_path = || format!("{}.securityContext", cpath());
+            if want(&mut errors, sc, sc_path, Want::Map) {
                 for key in CONTAINER_SC_BOOLS {
                     want(
                         &mut errors,
                         sc.and_then(|s| s.get(key)),
-                        &format!("{sc_path}.{key}"),
+                        || format!("{}.{key}", sc_path()),
                         Want::Bool,
                     );
                 }
+                let run_as = sc.and_then(|s| s.get("runAsUser"));
                 want(
                     &mut errors,
-                    sc.and_then(|s| s.get("runAsUser")),
-                    &format!("{sc_path}.runAsUser"),
+                    run_as,
+                    || format!("{}.runAsUser", sc_path()),
                     Want::Int,
                 );
             }
@@ -467,13 +473,13 @@ pub fn check_shape(object: &Object) -> Vec<ShapeError> {
     errors
 }
 
-fn each_map(errors: &mut Vec<ShapeError>, list: Option<&Node>, path: &str) {
+fn each_map(errors: &mut Vec<ShapeError>, list: Option<&Node>, path: impl Fn() -> String) {
     for (i, item) in list
         .and_then(Node::as_seq)
         .unwrap_or_default()
         .iter()
         .enumerate()
     {
-        want(errors, Some(item), &format!("{path}[{i}]"), Want::Map);
+        want(errors, Some(item), || format!("{}[{i}]", path()), Want::Map);
     }
 }

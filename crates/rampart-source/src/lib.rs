@@ -180,11 +180,20 @@ fn decode(name: String, bytes: &[u8], json_ext: bool) -> Text {
     }
 }
 
-/// One parsed document (or a failure), with its file.
+/// One parsed document (or a failure).
 struct DocOut {
     root: Option<Node>,
     error: Option<(Pos, String)>,
     warnings: Vec<(Pos, String)>,
+}
+
+/// What one chunk's documents became: objects and diagnostics, built in the parallel
+/// phase.
+#[derive(Default)]
+struct Sink {
+    objects: Vec<Object>,
+    diagnostics: Vec<InputDiagnostic>,
+    documents: u32,
 }
 
 enum Job<'a> {
@@ -193,7 +202,8 @@ enum Job<'a> {
 }
 
 fn parse_texts(texts: Vec<Text>) -> Loaded {
-    // Parse every document of every file in parallel, then assemble in input order.
+    // Parse every document of every file in parallel and turn it into objects there
+    // too (shape checks included); then assemble in input order.
     let mut jobs = Vec::new();
     for (i, t) in texts.iter().enumerate() {
         if t.content.as_bytes().contains(&0) {
@@ -209,32 +219,55 @@ fn parse_texts(texts: Vec<Text>) -> Loaded {
             );
         }
     }
-    let outputs: Vec<(usize, Vec<DocOut>)> = jobs
+    let outputs: Vec<(usize, Sink)> = jobs
         .par_iter()
-        .map(|job| match job {
-            Job::Json(i, text) => (*i, parse_json_or_yaml(text)),
-            Job::Yaml(i, chunk) => (
-                *i,
-                parse_chunk(
-                    *chunk,
-                    texts
+        .map(|job| {
+            let (i, docs) = match job {
+                Job::Json(i, text) => (*i, parse_json_or_yaml(text)),
+                Job::Yaml(i, chunk) => {
+                    let bad = texts
                         .get(*i)
                         .map(|t| t.bad_utf8_lines.as_slice())
-                        .unwrap_or_default(),
-                ),
-            ),
+                        .unwrap_or_default();
+                    (*i, parse_chunk(*chunk, bad))
+                }
+            };
+            let name = texts.get(i).map_or("", |t| t.name.as_str());
+            // Files are added below in text order, so text `i` becomes `FileId(i)`.
+            let file = FileId(u32::try_from(i).unwrap_or(u32::MAX));
+            let mut sink = Sink::default();
+            for (document, doc) in (0u32..).zip(docs) {
+                sink.documents += 1;
+                for (pos, message) in doc.warnings {
+                    sink.diagnostics.push(InputDiagnostic::new(
+                        InputLevel::Warning,
+                        Some(file),
+                        name,
+                        pos,
+                        message,
+                    ));
+                }
+                if let Some((pos, message)) = doc.error {
+                    sink.diagnostics
+                        .push(InputDiagnostic::error(Some(file), name, pos, message));
+                }
+                if let Some(root) = doc.root {
+                    add_document(&mut sink, file, name, document, root);
+                }
+            }
+            (i, sink)
         })
         .collect();
 
-    let mut per_file: Vec<Vec<DocOut>> = texts.iter().map(|_| Vec::new()).collect();
-    for (i, docs) in outputs {
+    let mut per_file: Vec<Vec<Sink>> = texts.iter().map(|_| Vec::new()).collect();
+    for (i, sink) in outputs {
         if let Some(slot) = per_file.get_mut(i) {
-            slot.extend(docs);
+            slot.push(sink);
         }
     }
 
     let mut loaded = Loaded::default();
-    for (t, docs) in texts.into_iter().zip(per_file) {
+    for (t, sinks) in texts.into_iter().zip(per_file) {
         let name = t.name.clone();
         let binary = t.content.as_bytes().contains(&0);
         let file = loaded.files.add(SourceFile::new(t.name, t.content));
@@ -248,26 +281,17 @@ fn parse_texts(texts: Vec<Text>) -> Loaded {
                 "binary file (it contains NUL bytes); not read",
             ));
         }
-        let documents = u32::try_from(docs.len()).unwrap_or(u32::MAX);
-        for (doc_index, doc) in docs.into_iter().enumerate() {
-            let document = u32::try_from(doc_index).unwrap_or(u32::MAX);
-            for (pos, message) in doc.warnings {
-                loaded.diagnostics.push(InputDiagnostic::new(
-                    InputLevel::Warning,
-                    Some(file),
-                    &name,
-                    pos,
-                    message,
-                ));
+        // Documents were numbered within their chunk; number them within the file.
+        let mut documents = 0u32;
+        for sink in sinks {
+            for mut object in sink.objects {
+                if let Origin::File { document, .. } = &mut object.origin {
+                    *document += documents;
+                }
+                loaded.objects.push(object);
             }
-            if let Some((pos, message)) = doc.error {
-                loaded
-                    .diagnostics
-                    .push(InputDiagnostic::error(Some(file), &name, pos, message));
-            }
-            if let Some(root) = doc.root {
-                add_document(&mut loaded, file, &name, document, root);
-            }
+            loaded.diagnostics.extend(sink.diagnostics);
+            documents += sink.documents;
         }
         let objects = u32::try_from(loaded.objects.len() - before_objects).unwrap_or(u32::MAX);
         let diags = loaded.diagnostics.get(before_diags..).unwrap_or_default();
@@ -309,9 +333,15 @@ fn parse_json_or_yaml(text: &str) -> Vec<DocOut> {
 }
 
 fn parse_chunk(chunk: split::Chunk<'_>, bad_utf8_lines: &[u32]) -> Vec<DocOut> {
-    let lines = chunk.first_line + 1
-        ..=chunk.first_line + u32::try_from(chunk.text.lines().count()).unwrap_or(0);
-    if let Some(&line) = bad_utf8_lines.iter().find(|l| lines.contains(l)) {
+    // Counting the chunk's lines costs a pass over it: only when there is a bad line.
+    let lines = || {
+        chunk.first_line + 1
+            ..=chunk.first_line + u32::try_from(chunk.text.lines().count()).unwrap_or(0)
+    };
+    let bad = bad_utf8_lines
+        .first()
+        .and_then(|_| bad_utf8_lines.iter().find(|l| lines().contains(l)));
+    if let Some(&line) = bad {
         return vec![DocOut {
             root: None,
             error: Some((
@@ -352,7 +382,7 @@ fn is_object(node: &Node) -> bool {
     text("apiVersion") && text("kind")
 }
 
-fn add_document(loaded: &mut Loaded, file: FileId, name: &str, document: u32, root: Node) {
+fn add_document(loaded: &mut Sink, file: FileId, name: &str, document: u32, root: Node) {
     if root.is_null() {
         return; // empty or comment-only document
     }
@@ -419,7 +449,7 @@ fn add_document(loaded: &mut Loaded, file: FileId, name: &str, document: u32, ro
     );
 }
 
-fn push_object(loaded: &mut Loaded, name: &str, object: Object) {
+fn push_object(loaded: &mut Sink, name: &str, object: Object) {
     for e in check_shape(&object) {
         loaded.diagnostics.push(InputDiagnostic::error(
             object.file(),
