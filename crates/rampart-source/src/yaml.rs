@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use rampart_model::{Entry, Map, Node, Pos, Value};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
-use crate::resolve::{key_string, resolve_plain};
+use crate::resolve::{key_string, may_resolve, resolve_plain};
 
 /// Deepest nesting accepted. Real manifests (CRD schemas included) stay under 100.
 pub(crate) const MAX_DEPTH: usize = 1_000;
@@ -301,6 +301,16 @@ impl Builder {
         core_tag: Option<&str>,
         anchor: Option<usize>,
     ) -> Result<(), YamlError> {
+        // A plain key that cannot resolve to a non-string is the common case: take the
+        // text as the key without building a value first.
+        if anchor.is_none() && core_tag.is_none() && !(plain && (text == "<<" || may_resolve(text))) {
+            if let Some(Frame::Map(map)) = self.stack.last_mut() {
+                if map.key.is_none() {
+                    map.key = Some((text.into(), pos, false));
+                    return Ok(());
+                }
+            }
+        }
         let value = match core_tag {
             Some("str" | "binary" | "timestamp") => Value::Str(text.into()),
             Some("null") => Value::Null,
