@@ -152,7 +152,7 @@ pub fn component_flags(index: usize, object: &Object) -> Vec<ComponentFlags> {
         found.push(ComponentFlags {
             component,
             object: index,
-            container_path: container.path.clone(),
+            container_path: container.path(),
             pos: container
                 .node
                 .entry("command")

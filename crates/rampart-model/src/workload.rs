@@ -87,8 +87,8 @@ pub struct Container<'a> {
     pub index: usize,
     /// The container map.
     pub node: &'a Node,
-    /// Its field path inside the object (`spec.template.spec.containers[0]`).
-    pub path: String,
+    /// The field path of the pod spec holding it (`spec.template.spec`).
+    pub spec_path: &'static str,
 }
 
 impl<'a> Container<'a> {
@@ -120,9 +120,20 @@ impl<'a> Container<'a> {
             .filter(|(_, e)| e.as_map().is_some())
     }
 
+    /// Its field path inside the object (`spec.template.spec.containers[0]`). Built on
+    /// demand: rules ask for it only when they report.
+    pub fn path(&self) -> String {
+        format!("{}.{}[{}]", self.spec_path, self.kind.field(), self.index)
+    }
+
     /// A path below this container (`securityContext.privileged`).
     pub fn field_path(&self, rest: &str) -> String {
-        format!("{}.{rest}", self.path)
+        format!(
+            "{}.{}[{}].{rest}",
+            self.spec_path,
+            self.kind.field(),
+            self.index
+        )
     }
 }
 
@@ -169,7 +180,7 @@ impl<'a> PodTemplate<'a> {
                     kind,
                     index,
                     node,
-                    path: format!("{}.{}[{index}]", self.spec_path, kind.field()),
+                    spec_path: self.spec_path,
                 })
         })
     }

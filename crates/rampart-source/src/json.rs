@@ -19,14 +19,18 @@ pub(crate) struct JsonError {
 /// Reads every top-level value of `text`. On a syntax error, the values read before it
 /// are returned with the error.
 pub(crate) fn parse_stream(text: &str) -> (Vec<Node>, Option<JsonError>) {
-    let mut reader = Reader {
+    if text.len() >= PARALLEL_MIN_BYTES
+        && let Some(root) = parse_list_in_parallel(text)
+    {
+        return (vec![root], None);
+    }
+    let mut reader = Reader::at(
         text,
-        bytes: text.as_bytes(),
-        i: 0,
-        line: 1,
-        line_start: 0,
-        cont: 0,
-    };
+        At {
+            line: 1,
+            ..At::default()
+        },
+    );
     let mut values = Vec::new();
     loop {
         reader.skip_ws();
@@ -38,6 +42,130 @@ pub(crate) fn parse_stream(text: &str) -> (Vec<Node>, Option<JsonError>) {
             Err(e) => return (values, Some(e)),
         }
     }
+}
+
+/// Texts at least this large that hold one object with an `items` array (a `List`, as
+/// `kubectl get -o json` writes) have their items parsed in parallel.
+const PARALLEL_MIN_BYTES: usize = 4 << 20;
+
+/// Parses `{..., "items": [...], ...}` with the items on every core. A structural
+/// pre-scan (strings skipped, depth counted, line state tracked) finds each item's
+/// bytes; items parse in parallel; the root is then read with the items spliced in.
+/// `None` when the text is not of that shape or anything fails, so the caller's
+/// sequential read reports the exact error.
+fn parse_list_in_parallel(text: &str) -> Option<Node> {
+    use rayon::prelude::*;
+    let (open, close, items) = scan_items(text)?;
+    let parsed: Vec<Option<Node>> = items
+        .par_iter()
+        .map(|&(start, end)| {
+            let mut r = Reader::at(text, start);
+            let node = r.value(0).ok()?;
+            // `end` excludes trailing blanks: the item must end exactly there.
+            (r.i == end).then_some(node)
+        })
+        .collect();
+    let items: Vec<Node> = parsed.into_iter().collect::<Option<_>>()?;
+    let mut root_reader = Reader::at(
+        text,
+        At {
+            line: 1,
+            ..At::default()
+        },
+    );
+    root_reader.splice = Some(Splice { open, close, items });
+    let root = root_reader.value(0).ok()?;
+    root_reader.skip_ws();
+    (root_reader.i == text.len() && root_reader.splice.is_none()).then_some(root)
+}
+
+/// The `[` of an items array, just past its `]`, and each item's start and end.
+type ItemsLayout = (At, At, Vec<(At, usize)>);
+
+/// Finds the top-level `items` array: its `[`, just past its `]`, and each element's
+/// start (with line state) and end offset.
+fn scan_items(text: &str) -> Option<ItemsLayout> {
+    let b = text.as_bytes();
+    let mut at = At {
+        line: 1,
+        ..At::default()
+    };
+    let mut depth = 0usize;
+    let mut in_items = false;
+    let mut open = None;
+    let mut items: Vec<(At, usize)> = Vec::new();
+    let mut element: Option<At> = None;
+    let mut last_key_is_items = false;
+    let mut i = 0usize;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'\n' => {
+                at.line += 1;
+                at.line_start = i + 1;
+                at.cont = 0;
+            }
+            b'"' => {
+                // Skip the string; note whether it is the `items` key at depth 1.
+                let start = i + 1;
+                i += 1;
+                loop {
+                    match b.get(i)? {
+                        b'"' => break,
+                        b'\\' => i += 2,
+                        &x => {
+                            if x & 0xC0 == 0x80 {
+                                at.cont += 1;
+                            }
+                            i += 1;
+                        }
+                    }
+                }
+                last_key_is_items = depth == 1 && b.get(start..i) == Some(b"items".as_slice());
+                if in_items && depth == 2 && element.is_none() {
+                    element = Some(At { i: start - 1, ..at });
+                }
+            }
+            b'{' | b'[' => {
+                if in_items && depth == 2 && element.is_none() {
+                    element = Some(At { i, ..at });
+                }
+                depth += 1;
+                if c == b'[' && depth == 2 && last_key_is_items && open.is_none() {
+                    in_items = true;
+                    open = Some(At { i, ..at });
+                }
+            }
+            b'}' | b']' => {
+                if in_items && depth == 2 {
+                    // The `]` of the items array.
+                    if let Some(e) = element.take() {
+                        items.push((e, trim_end(b, i)));
+                    }
+                    let close = At { i: i + 1, ..at };
+                    return Some((open?, close, items));
+                }
+                depth = depth.checked_sub(1)?;
+            }
+            b',' if in_items && depth == 2 => {
+                items.push((element.take()?, trim_end(b, i)));
+            }
+            b' ' | b'\t' | b'\r' | b':' | b',' => {}
+            _ => {
+                if in_items && depth == 2 && element.is_none() {
+                    element = Some(At { i, ..at });
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+fn trim_end(b: &[u8], mut end: usize) -> usize {
+    while end > 0 && b.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
+        end -= 1;
+    }
+    end
 }
 
 /// A container being read.
@@ -61,6 +189,39 @@ struct Reader<'a> {
     line_start: usize,
     /// UTF-8 continuation bytes seen on this line, so columns count characters.
     cont: usize,
+    /// An array parsed elsewhere (in parallel), to be taken as is when reached.
+    splice: Option<Splice>,
+}
+
+/// Where a reader stands: byte offset and the line state there.
+#[derive(Clone, Copy, Debug, Default)]
+struct At {
+    i: usize,
+    line: u32,
+    line_start: usize,
+    cont: usize,
+}
+
+struct Splice {
+    /// The `[` of the array.
+    open: At,
+    /// Just past its `]`.
+    close: At,
+    items: Vec<Node>,
+}
+
+impl<'a> Reader<'a> {
+    fn at(text: &'a str, at: At) -> Self {
+        Reader {
+            text,
+            bytes: text.as_bytes(),
+            i: at.i,
+            line: at.line,
+            line_start: at.line_start,
+            cont: at.cont,
+            splice: None,
+        }
+    }
 }
 
 impl Reader<'_> {
@@ -134,6 +295,19 @@ impl Reader<'_> {
         loop {
             self.skip_ws();
             let pos = self.pos();
+            if let Some(splice) = self.splice.take_if(|s| s.open.i == self.i) {
+                let close = splice.close;
+                (self.i, self.line, self.line_start, self.cont) =
+                    (close.i, close.line, close.line_start, close.cont);
+                let node = Node {
+                    pos,
+                    value: Value::Seq(splice.items.into_boxed_slice()),
+                };
+                if let Some(done) = self.attach(&mut stack, node)? {
+                    return Ok(done);
+                }
+                continue;
+            }
             let value = match self.peek() {
                 Some(open @ (b'{' | b'[')) => {
                     if stack.len() >= MAX_DEPTH {
@@ -172,72 +346,81 @@ impl Reader<'_> {
                 Some(b'-' | b'0'..=b'9') => self.number()?,
                 _ => return self.err(format!("expected a value{}", self.found())),
             };
-            let mut node = Node { pos, value };
-            // Attach the finished node, closing every container that ends here.
-            loop {
-                match stack.last_mut() {
-                    None => return Ok(node),
-                    Some(Open::Seq { items, .. }) => {
-                        items.push(node);
-                        self.skip_ws();
-                        match self.peek() {
-                            Some(b',') => {
-                                self.i += 1;
-                                break;
-                            }
-                            Some(b']') => {
-                                self.i += 1;
-                                let Some(Open::Seq { pos, items }) = stack.pop() else {
-                                    unreachable!()
-                                };
-                                node = Node {
-                                    pos,
-                                    value: Value::Seq(items.into_boxed_slice()),
-                                };
-                            }
-                            _ => return self.err(format!("expected `,` or `]`{}", self.found())),
+            let node = Node { pos, value };
+            if let Some(done) = self.attach(&mut stack, node)? {
+                return Ok(done);
+            }
+        }
+    }
+
+    /// Attaches a finished node to the open container, closing every container that
+    /// ends here. Returns the root when the outermost value is complete; `None` means
+    /// the next value is due.
+    fn attach(&mut self, stack: &mut Vec<Open>, node: Node) -> Result<Option<Node>, JsonError> {
+        let mut node = node;
+        loop {
+            match stack.last_mut() {
+                None => return Ok(Some(node)),
+                Some(Open::Seq { items, .. }) => {
+                    items.push(node);
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => {
+                            self.i += 1;
+                            return Ok(None);
                         }
+                        Some(b']') => {
+                            self.i += 1;
+                            let Some(Open::Seq { pos, items }) = stack.pop() else {
+                                unreachable!()
+                            };
+                            node = Node {
+                                pos,
+                                value: Value::Seq(items.into_boxed_slice()),
+                            };
+                        }
+                        _ => return self.err(format!("expected `,` or `]`{}", self.found())),
                     }
-                    Some(Open::Map { entries, key, .. }) => {
-                        let (k, key_pos) = std::mem::take(key);
-                        // Later duplicates win, as encoding/json does.
-                        let existing = if entries.len() < 64 {
-                            entries.iter_mut().find(|e| *e.key == *k)
-                        } else {
-                            None
-                        };
-                        if let Some(e) = existing {
-                            e.value = node;
-                            e.key_pos = key_pos;
-                        } else {
-                            entries.push(Entry {
-                                key: k.into(),
-                                key_pos,
-                                value: node,
-                            });
-                        }
-                        self.skip_ws();
-                        match self.peek() {
-                            Some(b',') => {
-                                self.i += 1;
-                                let next = self.key()?;
-                                if let Some(Open::Map { key, .. }) = stack.last_mut() {
-                                    *key = next;
-                                }
-                                break;
+                }
+                Some(Open::Map { entries, key, .. }) => {
+                    let (k, key_pos) = std::mem::take(key);
+                    // Later duplicates win, as encoding/json does.
+                    let existing = if entries.len() < 64 {
+                        entries.iter_mut().find(|e| *e.key == *k)
+                    } else {
+                        None
+                    };
+                    if let Some(e) = existing {
+                        e.value = node;
+                        e.key_pos = key_pos;
+                    } else {
+                        entries.push(Entry {
+                            key: k.into(),
+                            key_pos,
+                            value: node,
+                        });
+                    }
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => {
+                            self.i += 1;
+                            let next = self.key()?;
+                            if let Some(Open::Map { key, .. }) = stack.last_mut() {
+                                *key = next;
                             }
-                            Some(b'}') => {
-                                self.i += 1;
-                                let Some(Open::Map { pos, entries, .. }) = stack.pop() else {
-                                    unreachable!()
-                                };
-                                node = Node {
-                                    pos,
-                                    value: Value::Map(Map::from_entries(entries)),
-                                };
-                            }
-                            _ => return self.err(format!("expected `,` or `}}`{}", self.found())),
+                            return Ok(None);
                         }
+                        Some(b'}') => {
+                            self.i += 1;
+                            let Some(Open::Map { pos, entries, .. }) = stack.pop() else {
+                                unreachable!()
+                            };
+                            node = Node {
+                                pos,
+                                value: Value::Map(Map::from_entries(entries)),
+                            };
+                        }
+                        _ => return self.err(format!("expected `,` or `}}`{}", self.found())),
                     }
                 }
             }
@@ -433,6 +616,34 @@ mod tests {
         assert_eq!(err.unwrap().pos, Pos::new(2, 8));
         let (_, err) = parse_stream(&"[".repeat(5000));
         assert!(err.unwrap().message.contains("nesting"));
+    }
+
+    #[test]
+    fn big_lists_parse_in_parallel_with_the_same_result() {
+        let item = "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"é\\\"]\"}, \"data\": {\"a\": [1, {\"b\": \"x,y\"}]}}";
+        let items: Vec<String> = (0..40_000).map(|_| item.to_string()).collect();
+        let text = format!(
+            "{{\"apiVersion\": \"v1\",\n \"items\": [\n  {}\n ],\n \"kind\": \"List\"}}\n",
+            items.join(",\n  ")
+        );
+        assert!(text.len() > PARALLEL_MIN_BYTES);
+        let parallel = parse_list_in_parallel(&text).expect("takes the parallel path");
+        let mut sequential = Reader::at(
+            &text,
+            At {
+                line: 1,
+                ..At::default()
+            },
+        );
+        let sequential = sequential.value(0).unwrap();
+        assert_eq!(parallel, sequential);
+        let last = &parallel.get("items").unwrap().as_seq().unwrap()[39_999];
+        assert_eq!(last.pos, Pos::new(40_002, 3));
+        assert_eq!(parallel.entry("kind").unwrap().key_pos, Pos::new(40_004, 2));
+        // A broken item falls back to the sequential reader and its exact error.
+        let broken = text.replacen("\"x,y\"", "x,y", 1);
+        assert!(parse_list_in_parallel(&broken).is_none());
+        assert!(parse_stream(&broken).1.is_some());
     }
 
     #[test]

@@ -36,8 +36,11 @@ pub(crate) fn resolve_plain(text: &str) -> Value {
             if let Some(date) = date_only(text) {
                 return Value::Str(date.into());
             }
-            let plain: std::borrow::Cow<'_, str> =
-                if text.contains('_') { text.replace('_', "").into() } else { text.into() };
+            let plain: std::borrow::Cow<'_, str> = if text.contains('_') {
+                text.replace('_', "").into()
+            } else {
+                text.into()
+            };
             if let Some(i) = go_parse_int(&plain) {
                 return Value::Int(i);
             }
@@ -189,7 +192,9 @@ fn date_only(s: &str) -> Option<String> {
 /// starting with a digit, a sign, a dot, `~` or the first letter of a YAML 1.1 boolean
 /// or null (and the empty scalar) can. Keys that cannot skip resolution.
 pub(crate) fn may_resolve(text: &str) -> bool {
-    text.as_bytes().first().is_none_or(|b| b"0123456789+-.~yYnNtTfFoO".contains(b))
+    text.as_bytes()
+        .first()
+        .is_none_or(|b| b"0123456789+-.~yYnNtTfFoO".contains(b))
 }
 
 /// The string a scalar map key becomes: `sigs.k8s.io/yaml` formats non-string keys

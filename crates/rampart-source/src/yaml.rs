@@ -303,13 +303,14 @@ impl Builder {
     ) -> Result<(), YamlError> {
         // A plain key that cannot resolve to a non-string is the common case: take the
         // text as the key without building a value first.
-        if anchor.is_none() && core_tag.is_none() && !(plain && (text == "<<" || may_resolve(text))) {
-            if let Some(Frame::Map(map)) = self.stack.last_mut() {
-                if map.key.is_none() {
-                    map.key = Some((text.into(), pos, false));
-                    return Ok(());
-                }
-            }
+        if anchor.is_none()
+            && core_tag.is_none()
+            && !(plain && (text == "<<" || may_resolve(text)))
+            && let Some(Frame::Map(map)) = self.stack.last_mut()
+            && map.key.is_none()
+        {
+            map.key = Some((text.into(), pos, false));
+            return Ok(());
         }
         let value = match core_tag {
             Some("str" | "binary" | "timestamp") => Value::Str(text.into()),

@@ -59,6 +59,9 @@ pub(crate) struct ScanArgs {
     /// Load and index the input, run no rule (a parse-only baseline for benchmarks).
     #[arg(long, hide = true)]
     pub(crate) no_rules: bool,
+    /// Print how long each phase took to stderr.
+    #[arg(long, hide = true)]
+    pub(crate) timings: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

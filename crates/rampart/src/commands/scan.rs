@@ -43,15 +43,19 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let options = LoadOptions {
         max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
     };
+    let mut clock = Clock::new(args.timings);
     let loaded = rampart_source::load(&inputs, &options);
+    clock.lap("load");
     let has_input_errors = loaded.has_errors();
     let inventory = Inventory::new(loaded.files, loaded.objects, version);
+    clock.lap("index");
     let outcome = if args.no_rules {
         rampart_rules::Outcome::default()
     } else {
         rampart_rules::engine::run(&inventory, &selection)
     };
 
+    clock.lap("rules");
     let report = Report {
         inventory: &inventory,
         findings: &outcome.findings,
@@ -59,20 +63,24 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         diagnostics: &loaded.diagnostics,
         inputs: &loaded.inputs,
     };
-    {
-        let mut stdout = anstream::stdout().lock();
-        match args.output {
-            Format::Text => rampart_report::text::write(
-                &report,
-                rampart_report::text::TextOptions {
-                    max_snippets: args.max_snippets,
-                },
-                &mut stdout,
-            )?,
-            Format::Json => rampart_report::json::write(&report, &mut stdout)?,
+    match args.output {
+        Format::Text => {
+            // anstream strips the styles when stdout is not a terminal or NO_COLOR is set.
+            let mut stdout = std::io::BufWriter::new(anstream::stdout().lock());
+            let options = rampart_report::text::TextOptions {
+                max_snippets: args.max_snippets,
+            };
+            rampart_report::text::write(&report, options, &mut stdout)?;
+            stdout.flush()?;
         }
-        stdout.flush()?;
+        Format::Json => {
+            // Machine formats carry no styles: skip the stripping adapter.
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            rampart_report::json::write(&report, &mut stdout)?;
+            stdout.flush()?;
+        }
     }
+    clock.lap("report");
     if args.output == Format::Text {
         rampart_report::text::write_diagnostics(&report, &mut anstream::stderr().lock())?;
     }
@@ -98,4 +106,31 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     std::mem::forget(inventory);
     std::mem::forget(outcome);
     Ok(ExitCode::from(code))
+}
+
+/// Phase timings for `--timings`.
+struct Clock {
+    enabled: bool,
+    last: std::time::Instant,
+}
+
+impl Clock {
+    fn new(enabled: bool) -> Self {
+        Clock {
+            enabled,
+            last: std::time::Instant::now(),
+        }
+    }
+
+    fn lap(&mut self, phase: &str) {
+        if self.enabled {
+            let now = std::time::Instant::now();
+            let _ = writeln!(
+                anstream::stderr(),
+                "timing: {phase:<7} {:>8.3} s",
+                (now - self.last).as_secs_f64()
+            );
+            self.last = now;
+        }
+    }
 }

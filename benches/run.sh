@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Rampart's benchmarks. Builds release binaries, generates the synthetic clusters
+# (deterministic: seed 7), then times scans against parse-only baselines, the shared
+# corpus, and checkov when it is installed (`pip install checkov`).
+#
+#   benches/run.sh            # every benchmark, 3 runs each
+#   RUNS=5 benches/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+OUT=benches/out
+mkdir -p "$OUT"
+cargo build --release -q -p rampart -p rampart-benches
+BIN=target/release/rampart
+GEN=target/release/gen-cluster
+M="python3 benches/measure.py"
+
+for n in 1000 10000 100000; do
+  for fmt in json yaml; do
+    f="$OUT/cluster-$((n / 1000))k.$fmt"
+    [ -s "$f" ] || "$GEN" --objects "$n" --seed 7 --format "$fmt" > "$f"
+  done
+done
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%F)"
+ls -l "$OUT"/cluster-*.{json,yaml} | awk '{printf "  %-32s %6.1f MB\n", $9, $5 / 1e6}'
+echo
+echo "== synthetic clusters: full scan vs parse-only (min / median of $RUNS)"
+for n in 1k 10k 100k; do
+  for fmt in json yaml; do
+    f="$OUT/cluster-$n.$fmt"
+    $M "scan $n $fmt" "$RUNS" -- "$BIN" scan "$f" -o json --fail-on none
+    $M "parse-only $n $fmt" "$RUNS" -- "$BIN" scan "$f" -o json --fail-on none --no-rules
+  done
+done
+
+echo
+echo "== ../shared/corpus (1,371 files)"
+$M "rampart scan corpus" "$RUNS" -- "$BIN" scan ../shared/corpus -o json --fail-on none
+$M "rampart parse-only corpus" "$RUNS" -- "$BIN" scan ../shared/corpus -o json --fail-on none --no-rules
+CHECKOV=${CHECKOV:-$(command -v checkov || true)}
+if [ -n "$CHECKOV" ]; then
+  $M "checkov corpus" 1 -- "$CHECKOV" -d ../shared/corpus --framework kubernetes --quiet -o json
+else
+  echo "checkov not installed (pip install checkov, or CHECKOV=/path/to/checkov): skipped"
+fi
