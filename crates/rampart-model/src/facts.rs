@@ -279,3 +279,97 @@ impl ClusterFacts {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::{Entry, Map, Value};
+    use crate::object::Origin;
+
+    fn s(text: &str) -> Node {
+        Node::new(Value::Str(text.into()))
+    }
+
+    fn map(entries: Vec<(&str, Node)>) -> Node {
+        Node::new(Value::Map(Map::from_entries(
+            entries
+                .into_iter()
+                .map(|(k, v)| Entry {
+                    key: k.into(),
+                    key_pos: Pos::UNKNOWN,
+                    value: v,
+                })
+                .collect(),
+        )))
+    }
+
+    fn seq(items: &[&str]) -> Node {
+        Node::new(Value::Seq(items.iter().map(|i| s(i)).collect()))
+    }
+
+    #[test]
+    fn flags_are_read_as_pflag_reads_them() {
+        let container = map(vec![
+            ("name", s("kube-apiserver")),
+            ("image", s("registry.k8s.io/kube-apiserver:v1.30.2")),
+            (
+                "command",
+                seq(&["/usr/local/bin/kube-apiserver", "--a=1", "--b", "2", "--c"]),
+            ),
+            ("args", seq(&["--d=x=y", "--a=override", "--e", "-v=2"])),
+        ]);
+        let pod = map(vec![
+            ("apiVersion", s("v1")),
+            ("kind", s("Pod")),
+            (
+                "metadata",
+                map(vec![
+                    ("name", s("kube-apiserver-cp")),
+                    ("namespace", s("kube-system")),
+                ]),
+            ),
+            (
+                "spec",
+                map(vec![(
+                    "containers",
+                    Node::new(Value::Seq(vec![container].into())),
+                )]),
+            ),
+        ]);
+        let objects = vec![Object::new(pod, Origin::Memory, String::new())];
+        let facts = ClusterFacts::gather(&objects, None);
+        let api = facts.component(Component::KubeApiserver).next().unwrap();
+        assert_eq!(api.get("a"), Some("override"), "the last occurrence wins");
+        assert_eq!(api.get("b"), Some("2"), "`--flag value`");
+        assert_eq!(api.get("c"), Some("true"), "a bare flag is true");
+        assert_eq!(api.get("d"), Some("x=y"));
+        assert_eq!(
+            api.get("e"),
+            Some("true"),
+            "a flag followed by another flag is bare"
+        );
+        assert_eq!(api.flags["a"].path, "spec.containers[0].args[1]");
+        assert_eq!(
+            facts.version,
+            Some((
+                KubeVersion::parse("v1.30.2").unwrap(),
+                VersionSource::ApiserverImage
+            ))
+        );
+        let explicit = ClusterFacts::gather(&objects, KubeVersion::parse("1.29"));
+        assert_eq!(
+            explicit.version.map(|(v, s)| (v.to_string(), s)),
+            Some(("v1.29".into(), VersionSource::CommandLine))
+        );
+    }
+
+    #[test]
+    fn versions() {
+        let v = |t: &str| KubeVersion::parse(t).map(|v| v.to_string());
+        assert_eq!(v("v1.30.2-eks-1234"), Some("v1.30.2".into()));
+        assert_eq!(v("1.31"), Some("v1.31".into()));
+        assert_eq!(v("v1.28.3+k3s1"), Some("v1.28.3".into()));
+        assert_eq!(v("latest"), None);
+        assert_eq!(v("v1.2.3.4"), None);
+    }
+}
