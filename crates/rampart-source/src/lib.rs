@@ -312,6 +312,19 @@ fn parse_texts(texts: Vec<Text>) -> Loaded {
     loaded
 }
 
+/// Runs a third-party parser so that a panic inside it (fuzzing found one in
+/// libyaml-safer's flow scalar scanner) becomes an error for this document instead of
+/// taking the scan down.
+fn guarded(
+    first_line: u32,
+    parse: impl FnOnce() -> (Vec<yaml::Document>, Option<yaml::YamlError>),
+) -> (Vec<yaml::Document>, Option<yaml::YamlError>) {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).unwrap_or_else(|_| {
+        let pos = Pos::new(first_line + 1, 1);
+        (Vec::new(), Some(yaml::YamlError { pos, message: "the YAML parser failed on this document (an internal error, reported); document skipped".into() }))
+    })
+}
+
 fn parse_json_or_yaml(text: &str) -> Vec<DocOut> {
     let (values, error) = json::parse_stream(text);
     let mut docs: Vec<DocOut> = values
@@ -351,9 +364,13 @@ fn parse_chunk(chunk: split::Chunk<'_>, bad_utf8_lines: &[u32]) -> Vec<DocOut> {
             warnings: Vec::new(),
         }];
     }
-    let (mut docs, mut error) = yaml::parse_documents(chunk.text, chunk.first_line);
+    let (mut docs, mut error) = guarded(chunk.first_line, || {
+        yaml::parse_documents(chunk.text, chunk.first_line)
+    });
     if error.is_some() {
-        (docs, error) = yaml::parse_documents_lenient(chunk.text, chunk.first_line);
+        (docs, error) = guarded(chunk.first_line, || {
+            yaml::parse_documents_lenient(chunk.text, chunk.first_line)
+        });
     }
     let mut out: Vec<DocOut> = docs
         .into_iter()

@@ -15,6 +15,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    quiet_parser_panics();
     let args = args::Args::parse();
     match commands::run(args) {
         Ok(code) => code,
@@ -30,4 +31,19 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The loader turns a panic inside a third-party YAML parser into an input error for
+/// that document; the default hook would still print a backtrace-style message for
+/// it. Keep the default hook for every other panic.
+fn quiet_parser_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_parser = info.location().is_some_and(|l| {
+            l.file().contains("libyaml-safer") || l.file().contains("saphyr-parser")
+        });
+        if !in_parser {
+            default(info);
+        }
+    }));
 }
