@@ -22,6 +22,7 @@ pub mod context;
 pub mod docs;
 pub mod engine;
 pub mod finding;
+pub mod pss;
 pub mod registry;
 pub mod rule;
 mod rules;
