@@ -16,6 +16,7 @@
 mod checks;
 
 use std::fmt;
+use std::fmt::Write as _;
 
 use rampart_model::{Node, PodTemplate, Pos};
 
@@ -262,7 +263,9 @@ pub(crate) fn go_quote(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
             c => out.push(c),
         }
     }
