@@ -29,6 +29,6 @@ fuzz_target!(|data: &[u8]| {
     for name in ["fuzz.yaml", "fuzz.json"] {
         let loaded = rampart_source::load_str(name, &text);
         let inventory = rampart_model::Inventory::new(loaded.files, loaded.objects, None);
-        let _ = rampart_rules::engine::run(&inventory, &rampart_rules::Selection::default());
+        let _ = rampart_rules::engine::run(&inventory, &rampart_rules::Selection::default(), &rampart_rules::Settings::default());
     }
 });

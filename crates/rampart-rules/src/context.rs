@@ -4,19 +4,26 @@ use rampart_model::{Inventory, Object, Pos};
 
 use crate::finding::Finding;
 use crate::rule::RuleMeta;
+use crate::settings::{Policies, Settings};
 
 /// The inventory a rule reads, and the sink it reports to.
 pub struct Context<'a> {
     /// The cluster.
     pub inventory: &'a Inventory,
+    /// The run's settings.
+    pub settings: &'a Settings,
+    /// The Pod Security policy of each namespace.
+    pub policies: &'a Policies,
     pub(crate) findings: Vec<Finding>,
 }
 
 impl<'a> Context<'a> {
     /// A context over an inventory.
-    pub fn new(inventory: &'a Inventory) -> Self {
+    pub fn new(inventory: &'a Inventory, settings: &'a Settings, policies: &'a Policies) -> Self {
         Context {
             inventory,
+            settings,
+            policies,
             findings: Vec::new(),
         }
     }

@@ -8,6 +8,7 @@ use crate::context::Context;
 use crate::finding::Finding;
 use crate::registry::RULES;
 use crate::rule::{Check, RuleMeta, RuleStatus};
+use crate::settings::{Policies, Settings};
 
 /// The annotation that suppresses findings on an object or its pod template:
 /// `rampart.dev/ignore: "POD001,SEC"` (codes, practice prefixes or rule names).
@@ -71,7 +72,9 @@ pub struct Outcome {
 }
 
 /// Runs the selected rules over the inventory, in parallel over objects.
-pub fn run(inventory: &Inventory, selection: &Selection) -> Outcome {
+pub fn run(inventory: &Inventory, selection: &Selection, settings: &Settings) -> Outcome {
+    let policies = Policies::new(inventory, settings);
+    let policies = &policies;
     let rules = selection.rules();
     let template_rules: Vec<_> = rules
         .iter()
@@ -100,7 +103,7 @@ pub fn run(inventory: &Inventory, selection: &Selection) -> Outcome {
         .par_iter()
         .with_min_len(64)
         .fold(
-            || Context::new(inventory),
+            || Context::new(inventory, settings, policies),
             |mut ctx, object| {
                 for (kinds, f) in &object_rules {
                     if kinds.is_empty() || kinds.contains(&object.kind()) {
@@ -120,7 +123,7 @@ pub fn run(inventory: &Inventory, selection: &Selection) -> Outcome {
         .map(Context::into_findings)
         .flatten_iter();
     let global = inventory_rules.par_iter().flat_map_iter(|f| {
-        let mut ctx = Context::new(inventory);
+        let mut ctx = Context::new(inventory, settings, policies);
         f(&mut ctx);
         ctx.into_findings()
     });

@@ -10,7 +10,7 @@
 //! ```no_run
 //! let loaded = rampart_source_like();
 //! # fn rampart_source_like() -> rampart_model::Inventory { unimplemented!() }
-//! let outcome = rampart_rules::engine::run(&loaded, &rampart_rules::Selection::default());
+//! let outcome = rampart_rules::engine::run(&loaded, &rampart_rules::Selection::default(), &Default::default());
 //! for f in &outcome.findings {
 //!     let _ = (f.rule.code, &f.message);
 //! }
@@ -27,9 +27,11 @@ pub mod registry;
 pub mod rule;
 mod rules;
 pub mod secrets;
+pub mod settings;
 
 pub use context::Context;
 pub use engine::{Outcome, Selection};
 pub use finding::{Evidence, Finding, Related, Step};
 pub use registry::RULES;
 pub use rule::{Practice, RuleMeta, RuleStatus, Severity};
+pub use settings::Settings;

@@ -32,7 +32,7 @@ fn findings_by_line(rule: &RuleMeta, path: &PathBuf) -> (BTreeSet<u32>, String) 
         select: vec![rule.code.to_string()],
         ignore: vec![],
     };
-    let outcome = engine::run(&inventory, &selection);
+    let outcome = engine::run(&inventory, &selection, &rampart_rules::Settings::default());
     let lines = outcome.findings.iter().map(|f| f.pos.line).collect();
     (lines, text)
 }

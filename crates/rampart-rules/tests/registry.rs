@@ -30,7 +30,11 @@ fn code_list_is_stable() {
     let codes: Vec<&str> = RULES.iter().map(|r| r.code).collect();
     assert_eq!(
         codes,
-        ["RBAC001", "SEC001", "NET001", "POD001", "UPD001", "AUD001"]
+        [
+            "RBAC001", "SEC001", "NET001", "POD001", "POD002", "POD003", "POD004", "POD005",
+            "POD006", "POD007", "POD008", "POD009", "POD010", "POD011", "POD012", "POD013",
+            "POD014", "POD015", "POD016", "POD017", "POD018", "UPD001", "AUD001"
+        ]
     );
 }
 

@@ -50,6 +50,14 @@ pub(crate) struct ScanArgs {
     /// The cluster's Kubernetes version (`v1.31`), when the input does not tell.
     #[arg(long, value_name = "VERSION")]
     pub(crate) k8s_version: Option<String>,
+    /// Pod Security Standards level for namespaces without a
+    /// `pod-security.kubernetes.io/enforce` label.
+    #[arg(long, value_enum, default_value_t = PssLevel::Restricted, value_name = "LEVEL")]
+    pub(crate) pss_level: PssLevel,
+    /// Pod Security Standards version (`v1.N` or `latest`) for namespaces without an
+    /// enforce-version label.
+    #[arg(long, default_value = "latest", value_name = "VERSION")]
+    pub(crate) pss_version: String,
     /// Largest file read, in MiB.
     #[arg(long, default_value_t = 512, value_name = "MIB")]
     pub(crate) max_file_size: u64,
@@ -90,4 +98,21 @@ pub(crate) enum FailOn {
     Low,
     Info,
     None,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PssLevel {
+    Privileged,
+    Baseline,
+    Restricted,
+}
+
+impl PssLevel {
+    pub(crate) fn level(self) -> rampart_rules::pss::Level {
+        match self {
+            PssLevel::Privileged => rampart_rules::pss::Level::Privileged,
+            PssLevel::Baseline => rampart_rules::pss::Level::Baseline,
+            PssLevel::Restricted => rampart_rules::pss::Level::Restricted,
+        }
+    }
 }

@@ -114,7 +114,7 @@ just: some yaml
 #[test]
 fn bad_documents_are_errors_with_locations_and_the_rest_still_scans() {
     let out = rampart_stdin(
-        &["scan", "-", "-o", "json", "--select", "POD"],
+        &["scan", "-", "-o", "json", "--select", "POD001"],
         Some(BROKEN_THEN_PRIVILEGED.as_bytes()),
     );
     assert_eq!(out.status.code(), Some(2), "input errors exit 2");
@@ -252,7 +252,7 @@ fn missing_paths_are_input_errors() {
 fn suppression_annotation_on_the_pod_template() {
     let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  template:\n    metadata:\n      annotations: {rampart.dev/ignore: \"POD\"}\n    spec:\n      containers: [{name: a, image: \"x:1\", securityContext: {privileged: true}}]\n";
     let out = rampart_stdin(
-        &["scan", "-", "-o", "json", "--select", "POD"],
+        &["scan", "-", "-o", "json", "--select", "POD001"],
         Some(yaml.as_bytes()),
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

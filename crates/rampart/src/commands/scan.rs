@@ -4,7 +4,8 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use rampart_model::{Inventory, KubeVersion};
 use rampart_report::Report;
-use rampart_rules::{Selection, Severity};
+use rampart_rules::pss::{LevelVersion, Version};
+use rampart_rules::{Selection, Settings, Severity};
 use rampart_source::{Input, LoadOptions};
 
 use super::{EXIT_ERROR, EXIT_FINDINGS};
@@ -29,6 +30,18 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
+    let Some(pss_version) = Version::parse(&args.pss_version) else {
+        bail!(
+            "--pss-version takes `latest` or `v1.N`, not `{}`",
+            args.pss_version
+        );
+    };
+    let settings = Settings {
+        pss_default: LevelVersion {
+            level: args.pss_level.level(),
+            version: pss_version,
+        },
+    };
     let inputs: Vec<Input> = args
         .paths
         .iter()
@@ -52,7 +65,7 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let outcome = if args.no_rules {
         rampart_rules::Outcome::default()
     } else {
-        rampart_rules::engine::run(&inventory, &selection)
+        rampart_rules::engine::run(&inventory, &selection, &settings)
     };
 
     clock.lap("rules");

@@ -1,5 +1,6 @@
 use rampart_model::PodTemplate;
 
+use super::report_pss;
 use crate::context::Context;
 use crate::declare_rule;
 use crate::rule::Check;
@@ -7,7 +8,8 @@ use crate::rule::Check;
 declare_rule! {
     /// ## What it does
     /// Checks for containers (init and ephemeral containers included) that set
-    /// `securityContext.privileged: true`.
+    /// `securityContext.privileged: true`: the Pod Security Standards baseline check
+    /// `privileged`, judged at the namespace's enforced level (or `--pss-level`).
     ///
     /// ## Why is this bad?
     /// A privileged container holds every Linux capability and sees the host's devices;
@@ -51,33 +53,5 @@ declare_rule! {
 
 /// POD001
 fn privileged_container(ctx: &mut Context<'_>, pod: &PodTemplate<'_>) {
-    for container in pod.containers() {
-        let Some(entry) = container
-            .security_context()
-            .and_then(|sc| sc.entry("privileged"))
-        else {
-            continue;
-        };
-        if entry.value.as_bool() == Some(true) {
-            ctx.report(
-                &PRIVILEGED_CONTAINER,
-                pod.object,
-                entry.value.pos,
-                &container.field_path("securityContext.privileged"),
-                format!(
-                    "{} `{}` runs privileged",
-                    describe(container.kind),
-                    container.name()
-                ),
-            );
-        }
-    }
-}
-
-pub(crate) fn describe(kind: rampart_model::ContainerKind) -> &'static str {
-    match kind {
-        rampart_model::ContainerKind::Init => "init container",
-        rampart_model::ContainerKind::Regular => "container",
-        rampart_model::ContainerKind::Ephemeral => "ephemeral container",
-    }
+    report_pss(ctx, pod, &PRIVILEGED_CONTAINER, &["privileged"]);
 }

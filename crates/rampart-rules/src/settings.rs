@@ -1,0 +1,69 @@
+//! What a run is configured with, and what is derived from it once per run.
+
+use std::collections::HashMap;
+
+use rampart_model::{Inventory, Node};
+
+use crate::pss::{Level, LevelVersion, PolicySource, Version, namespace_policy};
+
+/// Settings the rules read.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The Pod Security Standards level and version for namespaces without a
+    /// `pod-security.kubernetes.io/enforce` label (`--pss-level`, `--pss-version`).
+    pub pss_default: LevelVersion,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            pss_default: LevelVersion {
+                level: Level::Restricted,
+                version: Version::Latest,
+            },
+        }
+    }
+}
+
+/// The Pod Security policy each namespace is judged at, worked out once per run.
+#[derive(Debug, Default)]
+pub struct Policies {
+    by_namespace: HashMap<String, (LevelVersion, PolicySource)>,
+    default: Option<(LevelVersion, PolicySource)>,
+}
+
+impl Policies {
+    /// Reads every Namespace object's labels.
+    pub fn new(inventory: &Inventory, settings: &Settings) -> Self {
+        let by_namespace = inventory
+            .of_kind("Namespace")
+            .map(|(_, ns)| {
+                let labels = ns.root.path("metadata.labels");
+                (
+                    ns.name().to_string(),
+                    namespace_policy(labels, settings.pss_default),
+                )
+            })
+            .collect();
+        Policies {
+            by_namespace,
+            default: Some((settings.pss_default, PolicySource::Default)),
+        }
+    }
+
+    /// The policy for a namespace (the default for cluster-scoped or unknown ones).
+    pub fn for_namespace(&self, namespace: Option<&str>) -> (LevelVersion, &PolicySource) {
+        let found = namespace.and_then(|n| self.by_namespace.get(n));
+        match found.or(self.default.as_ref()) {
+            Some((lv, source)) => (*lv, source),
+            None => (Settings::default().pss_default, &PolicySource::Default),
+        }
+    }
+
+    /// The namespace labels node, for rules that explain a policy.
+    pub fn labels<'a>(inventory: &'a Inventory, namespace: &str) -> Option<&'a Node> {
+        inventory
+            .get("Namespace", None, namespace)
+            .and_then(|n| n.root.path("metadata.labels"))
+    }
+}
