@@ -272,7 +272,15 @@ fn plural(n: usize) -> &'static str {
 
 /// Input problems, one line each: `file:line:col: level: message`.
 pub fn write_diagnostics(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-    for d in report.diagnostics {
+    write_diagnostics_of(report.diagnostics, out)
+}
+
+/// Input problems, one line each, from a list.
+pub fn write_diagnostics_of(
+    diagnostics: &[rampart_model::InputDiagnostic],
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for d in diagnostics {
         let (style, word) = match d.level {
             InputLevel::Error => (
                 Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),

@@ -3,6 +3,7 @@
 use rampart_model::{Inventory, Object, Pos};
 
 use crate::finding::Finding;
+use crate::pss::{LevelVersion, Violation};
 use crate::rule::RuleMeta;
 use crate::settings::{Policies, Settings};
 
@@ -15,6 +16,9 @@ pub struct Context<'a> {
     /// The Pod Security policy of each namespace.
     pub policies: &'a Policies,
     pub(crate) findings: Vec<Finding>,
+    /// The Pod Security verdict of the last pod evaluated (object index, policy,
+    /// violations): the POD rules share one evaluation per pod.
+    pub(crate) pss_memo: Option<(usize, LevelVersion, Vec<Violation>)>,
 }
 
 impl<'a> Context<'a> {
@@ -25,6 +29,7 @@ impl<'a> Context<'a> {
             settings,
             policies,
             findings: Vec::new(),
+            pss_memo: None,
         }
     }
 

@@ -17,6 +17,9 @@ pub(crate) struct Args {
 pub(crate) enum Command {
     /// Scan manifests (files, directories, kustomizations or `-` for stdin).
     Scan(ScanArgs),
+    /// Pod Security admission's verdict for every pod-bearing object, as the API server
+    /// would decide it for a namespace enforcing LEVEL at VERSION.
+    Pss(PssArgs),
     /// List every rule.
     Rules {
         /// Output format.
@@ -115,4 +118,28 @@ impl PssLevel {
             PssLevel::Restricted => rampart_rules::pss::Level::Restricted,
         }
     }
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct PssArgs {
+    /// The level to judge at.
+    #[arg(long, value_enum)]
+    pub(crate) level: PssLevel,
+    /// The policy version, `v1.N` or `latest` (as the enforce-version label).
+    #[arg(long, default_value = "latest")]
+    pub(crate) version: String,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = PssFormat::Text)]
+    pub(crate) output: PssFormat,
+    /// Files or directories; `-` reads stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PssFormat {
+    /// One line per object, in admission's words.
+    Text,
+    /// `[{"file", "kind", "namespace", "name", "allowed", "violations": [{"check", "reason", "detail"}]}]`.
+    Json,
 }

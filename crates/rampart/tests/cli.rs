@@ -382,3 +382,62 @@ fn generated_docs_are_current() {
 fn rampart_rules_table() -> String {
     String::from_utf8(rampart(&["rules", "-o", "markdown"]).stdout).unwrap()
 }
+
+#[test]
+fn pss_verdicts_answer_like_admission() {
+    let (code, verdicts) = json(&[
+        "pss",
+        "--level",
+        "baseline",
+        "--version",
+        "v1.30",
+        "-o",
+        "json",
+        "examples/insecure",
+    ]);
+    assert_eq!(code, 1, "a forbidden pod exits 1");
+    let list = verdicts.as_array().unwrap();
+    assert_eq!(
+        list.len(),
+        4,
+        "every pod-bearing object, and nothing else: {verdicts:#}"
+    );
+    let api = list.iter().find(|v| v["name"] == "api").unwrap();
+    assert_eq!(
+        api,
+        &serde_json::json!({
+            "file": "examples/insecure/api.yaml", "kind": "Deployment", "namespace": "shop", "name": "api",
+            "allowed": false,
+            "violations": [{"check": "privileged", "reason": "privileged",
+                            "detail": "container \"api\" must not set securityContext.privileged=true"}]
+        })
+    );
+    let storefront = list.iter().find(|v| v["name"] == "storefront").unwrap();
+    assert_eq!(storefront["allowed"], true);
+    let (code, _) = json(&[
+        "pss",
+        "--level",
+        "restricted",
+        "-o",
+        "json",
+        "examples/hardened",
+    ]);
+    assert_eq!(code, 0, "the hardened twin passes restricted:latest");
+    let out = rampart(&[
+        "pss",
+        "--level",
+        "restricted",
+        "examples/insecure/storefront.yaml",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Deployment shop/storefront: violates PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false (container \"web\" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities"), "{text}");
+    let out = rampart(&[
+        "pss",
+        "--level",
+        "restricted",
+        "--version",
+        "1.30",
+        "examples/hardened",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "versions are written v1.N");
+}

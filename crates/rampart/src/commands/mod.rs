@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod explain;
+mod pss;
 mod rules;
 mod scan;
 
@@ -15,6 +16,7 @@ pub(crate) const EXIT_ERROR: u8 = 2;
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Scan(scan) => scan::run(&scan),
+        Command::Pss(pss) => pss::run(&pss),
         Command::Rules { output } => rules::run(output),
         Command::Explain { rule } => explain::run(&rule),
     }

@@ -62,10 +62,27 @@ pub(crate) fn report_pss(
         }
         PolicySource::Default => "the default level".to_string(),
     };
-    for id in checks {
-        let Some(violation) = pss::evaluate_check(id, pod, lv) else {
-            continue;
-        };
+    // The first POD rule to look at a pod evaluates every check once; the others reuse it.
+    let index = pod.object.index;
+    if ctx
+        .pss_memo
+        .as_ref()
+        .is_none_or(|(i, memo_lv, _)| *i != index || *memo_lv != lv)
+    {
+        ctx.pss_memo = Some((index, lv, pss::evaluate(pod, lv)));
+    }
+    let mine: Vec<pss::Violation> = ctx
+        .pss_memo
+        .as_ref()
+        .map(|(_, _, all)| {
+            all.iter()
+                .filter(|v| checks.contains(&v.check))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    for violation in mine {
+        let id = violation.check;
         for offense in violation.offenses {
             ctx.report(
                 rule,
