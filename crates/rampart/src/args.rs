@@ -20,6 +20,12 @@ pub(crate) enum Command {
     /// Pod Security admission's verdict for every pod-bearing object, as the API server
     /// would decide it for a namespace enforcing LEVEL at VERSION.
     Pss(PssArgs),
+    /// Whether a user may do something, and every binding -> role -> rule that allows it.
+    #[command(name = "can-i")]
+    CanI(CanIArgs),
+    /// Which users, groups and service accounts may do something.
+    #[command(name = "who-can")]
+    WhoCan(WhoCanArgs),
     /// List every rule.
     Rules {
         /// Output format.
@@ -141,5 +147,58 @@ pub(crate) enum PssFormat {
     /// One line per object, in admission's words.
     Text,
     /// `[{"file", "kind", "namespace", "name", "allowed", "violations": [{"check", "reason", "detail"}]}]`.
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct CanIArgs {
+    /// The verb (`get`, `list`, `create`, `impersonate`, ...).
+    pub(crate) verb: String,
+    /// `TYPE[.GROUP][/NAME]` (`pods`, `deployments.apps/web`, `secrets/tls`) or a
+    /// non-resource URL (`/healthz`).
+    pub(crate) target: String,
+    /// The user to check (`system:serviceaccount:NS:NAME` for a ServiceAccount).
+    #[arg(long = "as", default_value = "")]
+    pub(crate) as_user: String,
+    /// A group of the user (repeatable).
+    #[arg(long = "as-group")]
+    pub(crate) as_group: Vec<String>,
+    /// The subresource (`exec`, `log`, `status`).
+    #[arg(long)]
+    pub(crate) subresource: Option<String>,
+    /// The namespace; without it the request is cluster-scoped.
+    #[arg(short = 'n', long)]
+    pub(crate) namespace: Option<String>,
+    /// Manifests holding the RBAC objects.
+    #[arg(short = 'f', long = "filename", required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = QueryFormat::Text)]
+    pub(crate) output: QueryFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct WhoCanArgs {
+    /// The verb.
+    pub(crate) verb: String,
+    /// `TYPE[.GROUP][/NAME]` or a non-resource URL.
+    pub(crate) target: String,
+    /// The subresource.
+    #[arg(long)]
+    pub(crate) subresource: Option<String>,
+    /// The namespace; without it only cluster-wide grants count.
+    #[arg(short = 'n', long)]
+    pub(crate) namespace: Option<String>,
+    /// Manifests holding the RBAC objects.
+    #[arg(short = 'f', long = "filename", required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = QueryFormat::Text)]
+    pub(crate) output: QueryFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum QueryFormat {
+    Text,
     Json,
 }

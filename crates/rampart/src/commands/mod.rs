@@ -2,6 +2,7 @@
 
 mod explain;
 mod pss;
+mod rbac;
 mod rules;
 mod scan;
 
@@ -17,6 +18,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Scan(scan) => scan::run(&scan),
         Command::Pss(pss) => pss::run(&pss),
+        Command::CanI(args) => rbac::can_i(&args),
+        Command::WhoCan(args) => rbac::who_can(&args),
         Command::Rules { output } => rules::run(output),
         Command::Explain { rule } => explain::run(&rule),
     }
