@@ -2,6 +2,8 @@
 
 use rampart_model::{Inventory, Object, Pos};
 
+use rampart_analysis::rbac::Rbac;
+
 use crate::finding::Finding;
 use crate::pss::{LevelVersion, Violation};
 use crate::rule::RuleMeta;
@@ -15,6 +17,8 @@ pub struct Context<'a> {
     pub settings: &'a Settings,
     /// The Pod Security policy of each namespace.
     pub policies: &'a Policies,
+    /// The RBAC authorizer over the inventory's roles and bindings.
+    pub rbac: &'a Rbac,
     pub(crate) findings: Vec<Finding>,
     /// The Pod Security verdict of the last pod evaluated (object index, policy,
     /// violations): the POD rules share one evaluation per pod.
@@ -23,11 +27,17 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     /// A context over an inventory.
-    pub fn new(inventory: &'a Inventory, settings: &'a Settings, policies: &'a Policies) -> Self {
+    pub fn new(
+        inventory: &'a Inventory,
+        settings: &'a Settings,
+        policies: &'a Policies,
+        rbac: &'a Rbac,
+    ) -> Self {
         Context {
             inventory,
             settings,
             policies,
+            rbac,
             findings: Vec::new(),
             pss_memo: None,
         }

@@ -4,6 +4,8 @@
 use rampart_model::{Inventory, PodTemplate};
 use rayon::prelude::*;
 
+use rampart_analysis::rbac::Rbac;
+
 use crate::context::Context;
 use crate::finding::Finding;
 use crate::registry::RULES;
@@ -75,6 +77,8 @@ pub struct Outcome {
 pub fn run(inventory: &Inventory, selection: &Selection, settings: &Settings) -> Outcome {
     let policies = Policies::new(inventory, settings);
     let policies = &policies;
+    let rbac = Rbac::new(inventory);
+    let rbac = &rbac;
     let rules = selection.rules();
     let template_rules: Vec<_> = rules
         .iter()
@@ -103,7 +107,7 @@ pub fn run(inventory: &Inventory, selection: &Selection, settings: &Settings) ->
         .par_iter()
         .with_min_len(64)
         .fold(
-            || Context::new(inventory, settings, policies),
+            || Context::new(inventory, settings, policies, rbac),
             |mut ctx, object| {
                 for (kinds, f) in &object_rules {
                     if kinds.is_empty() || kinds.contains(&object.kind()) {
@@ -123,7 +127,7 @@ pub fn run(inventory: &Inventory, selection: &Selection, settings: &Settings) ->
         .map(Context::into_findings)
         .flatten_iter();
     let global = inventory_rules.par_iter().flat_map_iter(|f| {
-        let mut ctx = Context::new(inventory, settings, policies);
+        let mut ctx = Context::new(inventory, settings, policies, rbac);
         f(&mut ctx);
         ctx.into_findings()
     });

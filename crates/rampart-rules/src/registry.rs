@@ -7,6 +7,14 @@ use crate::rules::{audit, network, pod, rbac, secrets, updates};
 /// Every rule, ordered by practice then code.
 pub static RULES: &[&RuleMeta] = &[
     &rbac::CLUSTER_ADMIN_BINDING,
+    &rbac::SECRETS_READ_ACCESS,
+    &rbac::POD_EXEC_ACCESS,
+    &rbac::ESCALATION_VERBS,
+    &rbac::WORKLOAD_CREATE_ACCESS,
+    &rbac::WILDCARD_GRANT,
+    &rbac::BINDING_TO_MISSING_ROLE,
+    &rbac::BROAD_GROUP_BINDING,
+    &rbac::AUTHORIZATION_MODE_WITHOUT_RBAC,
     &secrets::SECRET_IN_ENV_VAR,
     &network::NAMESPACE_WITHOUT_NETWORK_POLICY,
     &pod::PRIVILEGED_CONTAINER,

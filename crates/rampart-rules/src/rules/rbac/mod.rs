@@ -1,6 +1,137 @@
 //! Rules for least-privilege RBAC
 //! ([Kubernetes: RBAC good practices](https://kubernetes.io/docs/concepts/security/rbac-good-practices/)).
 
+mod authorization_mode_without_rbac;
+mod binding_to_missing_role;
+mod broad_group_binding;
 mod cluster_admin_binding;
+mod escalation_verbs;
+mod pod_exec_access;
+mod secrets_read_access;
+mod wildcard_grant;
+mod workload_create_access;
 
+pub(crate) use authorization_mode_without_rbac::AUTHORIZATION_MODE_WITHOUT_RBAC;
+pub(crate) use binding_to_missing_role::BINDING_TO_MISSING_ROLE;
+pub(crate) use broad_group_binding::BROAD_GROUP_BINDING;
 pub(crate) use cluster_admin_binding::CLUSTER_ADMIN_BINDING;
+pub(crate) use escalation_verbs::ESCALATION_VERBS;
+pub(crate) use pod_exec_access::POD_EXEC_ACCESS;
+pub(crate) use secrets_read_access::SECRETS_READ_ACCESS;
+pub(crate) use wildcard_grant::WILDCARD_GRANT;
+pub(crate) use workload_create_access::WORKLOAD_CREATE_ACCESS;
+
+use rampart_analysis::rbac::{Binding, Request, Rule, Subject, SubjectKind};
+
+use crate::context::Context;
+use crate::rule::RuleMeta;
+
+/// Groups that stand for "everyone" of a kind: never treated as system subjects.
+pub(crate) const BROAD_GROUPS: &[&str] = &[
+    "system:authenticated",
+    "system:unauthenticated",
+    "system:serviceaccounts",
+];
+
+/// Whether a binding subject belongs to Kubernetes itself (its users and groups named
+/// `system:*`, ServiceAccounts of `kube-system`), the broad groups excepted.
+pub(crate) fn is_system(subject: &Subject) -> bool {
+    match subject.kind {
+        SubjectKind::ServiceAccount => subject.namespace.as_deref() == Some("kube-system"),
+        _ => {
+            subject.name.starts_with("system:")
+                && !BROAD_GROUPS.contains(&subject.name.as_str())
+                && !subject.name.starts_with("system:serviceaccounts:")
+        }
+    }
+}
+
+/// Whether a rule is `*` on `*` in `*` (everything; reported as a wildcard grant).
+pub(crate) fn is_everything(rule: &Rule) -> bool {
+    let all = |v: &[String]| v.iter().any(|x| x == "*");
+    all(&rule.verbs) && all(&rule.api_groups) && all(&rule.resources)
+}
+
+/// `in namespace `x`` or `in every namespace`.
+pub(crate) fn scope(binding: &Binding) -> String {
+    match &binding.namespace {
+        Some(ns) => format!("in namespace `{ns}`"),
+        None => "in every namespace".to_string(),
+    }
+}
+
+/// A probe: a label for the right and the requests that exercise it.
+pub(crate) struct Probe {
+    pub(crate) label: &'static str,
+    pub(crate) requests: Vec<Request>,
+}
+
+/// A resource request for a probe.
+pub(crate) fn ask(verb: &str, group: &str, resource: &str, subresource: &str) -> Request {
+    Request {
+        verb: verb.into(),
+        api_group: group.into(),
+        resource: resource.into(),
+        subresource: subresource.into(),
+        ..Request::default()
+    }
+}
+
+/// Reports every binding of the input whose role grants one of the probed rights to a
+/// subject that is not part of Kubernetes itself. The finding sits on the binding's
+/// `roleRef`, names the subjects, the binding and the role, and points at the rule.
+/// Rules granting everything are left to the wildcard rules.
+pub(crate) fn report_rights(ctx: &mut Context<'_>, meta: &'static RuleMeta, probes: &[Probe]) {
+    let rbac = ctx.rbac;
+    let inventory = ctx.inventory;
+    for binding in &rbac.bindings {
+        let subjects: Vec<&Subject> = binding.subjects.iter().filter(|s| !is_system(s)).collect();
+        if subjects.is_empty() {
+            continue;
+        }
+        let Some(role_index) = rbac.resolve(binding) else {
+            continue;
+        };
+        let Some(role) = rbac.roles.get(role_index) else {
+            continue;
+        };
+        let Some(object) = inventory.objects.get(binding.object) else {
+            continue;
+        };
+        let mut granted: Vec<&str> = Vec::new();
+        let mut via: Option<&Rule> = None;
+        for probe in probes {
+            let hit = rbac
+                .rules_of(role_index)
+                .iter()
+                .find(|r| !is_everything(r) && probe.requests.iter().any(|q| r.allows(q)));
+            if let Some(rule) = hit {
+                granted.push(probe.label);
+                via.get_or_insert(rule);
+            }
+        }
+        let Some(rule) = via else { continue };
+        let who: Vec<String> = subjects.iter().map(|s| s.describe()).collect();
+        let message = format!(
+            "{} `{}` lets {} {} {} through {} `{}`",
+            binding.kind(),
+            binding.name,
+            who.join(", "),
+            granted.join(", "),
+            scope(binding),
+            role.kind(),
+            role.name
+        );
+        let source = rbac.roles.get(rule.source);
+        let rule_file = source
+            .and_then(|r| inventory.objects.get(r.object))
+            .and_then(rampart_model::Object::file);
+        let source_name = source.map_or("", |r| r.name.as_str());
+        ctx.report(meta, object, binding.role_ref.pos, "roleRef", message)
+            .related(
+                rule_file,
+                rule.pos,
+                format!("rule {} of `{source_name}` grants it", rule.index),
+            );
+    }
+}
