@@ -40,7 +40,7 @@ pub fn rule_page(rule: &RuleMeta) -> String {
     let _ = writeln!(
         out,
         "\n<!-- generated from {} by `cargo test -p rampart`; do not edit -->",
-        rule.location
+        rule.location.split("#L").next().unwrap_or(rule.location)
     );
     out
 }

@@ -77,7 +77,7 @@ pub struct Outcome {
 pub fn run(inventory: &Inventory, selection: &Selection, settings: &Settings) -> Outcome {
     let policies = Policies::new(inventory, settings);
     let policies = &policies;
-    let rbac = Rbac::new(inventory);
+    let rbac = Rbac::build(inventory, settings.builtin_rbac);
     let rbac = &rbac;
     let rules = selection.rules();
     let template_rules: Vec<_> = rules

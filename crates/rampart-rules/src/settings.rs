@@ -12,6 +12,9 @@ pub struct Settings {
     /// The Pod Security Standards level and version for namespaces without a
     /// `pod-security.kubernetes.io/enforce` label (`--pss-level`, `--pss-version`).
     pub pss_default: LevelVersion,
+    /// Whether the API server's bootstrap roles and bindings count (`--no-builtin-rbac`
+    /// turns them off).
+    pub builtin_rbac: bool,
 }
 
 impl Default for Settings {
@@ -21,6 +24,7 @@ impl Default for Settings {
                 level: Level::Restricted,
                 version: Version::Latest,
             },
+            builtin_rbac: true,
         }
     }
 }

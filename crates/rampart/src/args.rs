@@ -67,6 +67,10 @@ pub(crate) struct ScanArgs {
     /// enforce-version label.
     #[arg(long, default_value = "latest", value_name = "VERSION")]
     pub(crate) pss_version: String,
+    /// Analyse exactly the RBAC objects of the input, without the API server's
+    /// built-in roles and bindings.
+    #[arg(long)]
+    pub(crate) no_builtin_rbac: bool,
     /// Largest file read, in MiB.
     #[arg(long, default_value_t = 512, value_name = "MIB")]
     pub(crate) max_file_size: u64,
@@ -152,6 +156,9 @@ pub(crate) enum PssFormat {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct CanIArgs {
+    /// Without the API server's built-in roles and bindings.
+    #[arg(long)]
+    pub(crate) no_builtin_rbac: bool,
     /// The verb (`get`, `list`, `create`, `impersonate`, ...).
     pub(crate) verb: String,
     /// `TYPE[.GROUP][/NAME]` (`pods`, `deployments.apps/web`, `secrets/tls`) or a
@@ -179,6 +186,9 @@ pub(crate) struct CanIArgs {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct WhoCanArgs {
+    /// Without the API server's built-in roles and bindings.
+    #[arg(long)]
+    pub(crate) no_builtin_rbac: bool,
     /// The verb.
     pub(crate) verb: String,
     /// `TYPE[.GROUP][/NAME]` or a non-resource URL.

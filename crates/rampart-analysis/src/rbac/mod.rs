@@ -21,7 +21,7 @@
 
 mod model;
 
-pub use model::{Binding, Rbac, Role, RoleRef, Rule, Subject, SubjectKind};
+pub use model::{Binding, Rbac, Role, RoleRef, Rule, Subject, SubjectKind, builtin_objects};
 
 /// Who is asking.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

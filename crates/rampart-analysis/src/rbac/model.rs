@@ -30,8 +30,10 @@ pub struct Rule {
 /// `Role` or `ClusterRole`.
 #[derive(Clone, Debug)]
 pub struct Role {
-    /// Index of the object in the inventory.
+    /// Index of the object in the inventory, or in the built-in policy when `builtin`.
     pub object: usize,
+    /// Part of the API server's bootstrap policy, not of the input.
+    pub builtin: bool,
     /// The name.
     pub name: String,
     /// The namespace of a Role; `None` for a ClusterRole.
@@ -115,8 +117,10 @@ impl Subject {
 /// A `RoleBinding` or `ClusterRoleBinding`.
 #[derive(Clone, Debug)]
 pub struct Binding {
-    /// Index of the object in the inventory.
+    /// Index of the object in the inventory, or in the built-in policy when `builtin`.
     pub object: usize,
+    /// Part of the API server's bootstrap policy, not of the input.
+    pub builtin: bool,
     /// The name.
     pub name: String,
     /// The namespace of a RoleBinding; `None` for a ClusterRoleBinding.
@@ -162,12 +166,81 @@ fn is_rbac(object: &Object) -> bool {
     object.group() == "rbac.authorization.k8s.io"
 }
 
+/// The API server's bootstrap policy (see `data/README.md`), parsed once.
+pub fn builtin_objects() -> &'static [Object] {
+    static BUILTIN: std::sync::OnceLock<Vec<Object>> = std::sync::OnceLock::new();
+    BUILTIN.get_or_init(|| {
+        let Ok(list) = serde_json::from_str::<serde_json::Value>(include_str!(
+            "../../data/bootstrap-policy.json"
+        )) else {
+            return Vec::new();
+        };
+        list.get("items")
+            .and_then(serde_json::Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        let mut object = Object::new(
+                            Node::from_json(item),
+                            rampart_model::Origin::Memory,
+                            String::new(),
+                        );
+                        object.index = i;
+                        object
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
+}
+
 impl Rbac {
-    /// Reads the RBAC objects of an inventory.
+    /// Reads the RBAC objects of an inventory, with the API server's bootstrap roles and
+    /// bindings added where the input does not define them.
     pub fn new(inventory: &Inventory) -> Self {
+        Self::build(inventory, true)
+    }
+
+    /// Reads the RBAC objects of an inventory; `builtin` adds the bootstrap policy.
+    pub fn build(inventory: &Inventory, builtin: bool) -> Self {
         let mut rbac = Rbac::default();
+        let input: Vec<(bool, &Object)> = inventory.objects.iter().map(|o| (false, o)).collect();
+        let defaults: Vec<(bool, &Object)> = if builtin {
+            builtin_objects().iter().map(|o| (true, o)).collect()
+        } else {
+            Vec::new()
+        };
+        let all: Vec<(bool, &Object)> = input.into_iter().chain(defaults).collect();
+        let defined_bindings: std::collections::HashSet<(String, Option<String>, String)> =
+            inventory
+                .objects
+                .iter()
+                .filter(|o| matches!(o.kind(), "RoleBinding" | "ClusterRoleBinding") && is_rbac(o))
+                .map(|o| {
+                    (
+                        o.kind().to_string(),
+                        o.id.namespace.clone(),
+                        o.name().to_string(),
+                    )
+                })
+                .collect();
         for kind in ["ClusterRole", "Role"] {
-            for (index, object) in inventory.of_kind(kind).filter(|(_, o)| is_rbac(o)) {
+            // Input first: where the input defines a role, the built-in one is ignored.
+            for (is_builtin, object) in all.iter().filter(|(_, o)| o.kind() == kind && is_rbac(o)) {
+                let (index, object) = (object.index, *object);
+                let is_builtin = *is_builtin;
+                let key_taken = match kind {
+                    "ClusterRole" => rbac.cluster_roles.contains_key(object.name()),
+                    _ => rbac.namespaced_roles.contains_key(&(
+                        object.namespace().unwrap_or("default").to_string(),
+                        object.name().to_string(),
+                    )),
+                };
+                if is_builtin && key_taken {
+                    continue;
+                }
                 let role_index = rbac.roles.len();
                 let rules = object
                     .root
@@ -215,6 +288,7 @@ impl Rbac {
                 }
                 rbac.roles.push(Role {
                     object: index,
+                    builtin: is_builtin,
                     name: object.name().to_string(),
                     namespace,
                     labels: labels_of(object.metadata()),
@@ -228,7 +302,17 @@ impl Rbac {
             }
         }
         for kind in ["ClusterRoleBinding", "RoleBinding"] {
-            for (index, object) in inventory.of_kind(kind).filter(|(_, o)| is_rbac(o)) {
+            for (is_builtin, object) in all.iter().filter(|(_, o)| o.kind() == kind && is_rbac(o)) {
+                let (index, object, is_builtin) = (object.index, *object, *is_builtin);
+                if is_builtin
+                    && defined_bindings.contains(&(
+                        kind.to_string(),
+                        object.id.namespace.clone(),
+                        object.name().to_string(),
+                    ))
+                {
+                    continue;
+                }
                 let text = |n: Option<&Node>| n.and_then(Node::scalar_string).unwrap_or_default();
                 let role_ref = object.root.get("roleRef");
                 let subjects = object
@@ -255,6 +339,7 @@ impl Rbac {
                     .collect();
                 rbac.bindings.push(Binding {
                     object: index,
+                    builtin: is_builtin,
                     name: object.name().to_string(),
                     namespace: (kind == "RoleBinding")
                         .then(|| object.namespace().unwrap_or("default").to_string()),
@@ -329,6 +414,28 @@ impl Rbac {
             .get(role)
             .map(Vec::as_slice)
             .unwrap_or_default()
+    }
+
+    /// The object a role was read from (the input's, or the bootstrap policy's).
+    pub fn role_object<'a>(&self, inventory: &'a Inventory, role: &Role) -> Option<&'a Object> {
+        if role.builtin {
+            builtin_objects().get(role.object)
+        } else {
+            inventory.objects.get(role.object)
+        }
+    }
+
+    /// The input object of a binding; `None` for a built-in binding.
+    pub fn binding_object<'a>(
+        &self,
+        inventory: &'a Inventory,
+        binding: &Binding,
+    ) -> Option<&'a Object> {
+        if binding.builtin {
+            None
+        } else {
+            inventory.objects.get(binding.object)
+        }
     }
 
     /// A ClusterRole by name.

@@ -8,7 +8,7 @@ use super::*;
 fn rbac(yaml: &str) -> Rbac {
     let loaded = rampart_source::load_str("rbac.yaml", yaml);
     assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
-    Rbac::new(&Inventory::new(loaded.files, loaded.objects, None))
+    Rbac::build(&Inventory::new(loaded.files, loaded.objects, None), false)
 }
 
 fn req(verb: &str, group: &str, resource: &str, sub: &str, name: &str, ns: &str) -> Request {
@@ -295,5 +295,90 @@ subjects: [{kind: ServiceAccount, name: prometheus, namespace: monitoring}]
         rbac.authorize(&prom, &req("get", "", "ignored", "", "", ""))
             .is_empty(),
         "an aggregating role's own rules are replaced"
+    );
+}
+
+#[test]
+fn bootstrap_roles_are_known_unless_the_input_defines_them() {
+    let yaml = "
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: ops-admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: User, name: ops}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: devs-edit, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects: [{kind: Group, name: devs}]
+";
+    let loaded = rampart_source::load_str("rbac.yaml", yaml);
+    let inventory = Inventory::new(loaded.files, loaded.objects, None);
+    let with = Rbac::build(&inventory, true);
+    let ops = user("ops");
+    assert!(
+        !with
+            .authorize(&ops, &req("delete", "", "nodes", "", "n", ""))
+            .is_empty(),
+        "cluster-admin is built in"
+    );
+    let devs = UserInfo::authenticated("dev", &["devs".to_string()]);
+    assert!(
+        !with
+            .authorize(&devs, &req("create", "apps", "deployments", "", "", "shop"))
+            .is_empty(),
+        "edit aggregates system:aggregate-to-edit"
+    );
+    assert!(
+        with.authorize(
+            &devs,
+            &req(
+                "create",
+                "rbac.authorization.k8s.io",
+                "rolebindings",
+                "",
+                "",
+                "shop"
+            )
+        )
+        .is_empty()
+    );
+    assert!(
+        with.authorize(
+            &devs,
+            &req("create", "apps", "deployments", "", "", "other")
+        )
+        .is_empty(),
+        "only in shop"
+    );
+    let masters = UserInfo::authenticated("x", &["system:masters".to_string()]);
+    assert!(
+        !with
+            .authorize(&masters, &req("get", "", "secrets", "", "", ""))
+            .is_empty(),
+        "the built-in cluster-admin binding"
+    );
+    let without = Rbac::build(&inventory, false);
+    assert!(
+        without
+            .authorize(&ops, &req("delete", "", "nodes", "", "n", ""))
+            .is_empty(),
+        "--no-builtin-rbac"
+    );
+    // An input definition replaces the built-in one.
+    let custom = format!(
+        "{yaml}---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: cluster-admin}}\nrules: [{{apiGroups: [''], resources: [pods], verbs: [get]}}]\n"
+    );
+    let loaded = rampart_source::load_str("rbac.yaml", &custom);
+    let rbac = Rbac::build(&Inventory::new(loaded.files, loaded.objects, None), true);
+    assert!(
+        rbac.authorize(&ops, &req("delete", "", "nodes", "", "n", ""))
+            .is_empty()
+    );
+    assert!(
+        !rbac
+            .authorize(&ops, &req("get", "", "pods", "", "p", "x"))
+            .is_empty()
     );
 }

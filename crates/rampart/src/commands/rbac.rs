@@ -134,7 +134,10 @@ fn load(files: &[PathBuf]) -> (Inventory, bool) {
     (Inventory::new(loaded.files, loaded.objects, None), errors)
 }
 
-fn place(inventory: &Inventory, object: usize, pos: Pos) -> String {
+fn place(inventory: &Inventory, object: usize, builtin: bool, pos: Pos) -> String {
+    if builtin {
+        return "built-in bootstrap policy".to_string();
+    }
     let file = inventory
         .objects
         .get(object)
@@ -153,10 +156,10 @@ fn grant_json(inventory: &Inventory, rbac: &Rbac, grant: &Grant) -> serde_json::
     let rule = &rbac.rules_of(grant.role)[grant.rule];
     let source = &rbac.roles[rule.source];
     json!({
-        "binding": {"kind": binding.kind(), "name": binding.name, "namespace": binding.namespace, "at": place(inventory, binding.object, binding.role_ref.pos)},
-        "role": {"kind": role.kind(), "name": role.name, "namespace": role.namespace, "at": place(inventory, role.object, Pos::UNKNOWN)},
+        "binding": {"kind": binding.kind(), "name": binding.name, "namespace": binding.namespace, "at": place(inventory, binding.object, binding.builtin, binding.role_ref.pos)},
+        "role": {"kind": role.kind(), "name": role.name, "namespace": role.namespace, "at": place(inventory, role.object, role.builtin, Pos::UNKNOWN)},
         "rule": {"index": rule.index, "from": source.name, "verbs": rule.verbs, "apiGroups": rule.api_groups, "resources": rule.resources,
-                 "resourceNames": rule.resource_names, "nonResourceURLs": rule.non_resource_urls, "at": place(inventory, source.object, rule.pos)},
+                 "resourceNames": rule.resource_names, "nonResourceURLs": rule.non_resource_urls, "at": place(inventory, source.object, source.builtin, rule.pos)},
     })
 }
 
@@ -168,7 +171,7 @@ pub(crate) fn can_i(args: &CanIArgs) -> anyhow::Result<ExitCode> {
         args.namespace.as_deref(),
     )?;
     let (inventory, errors) = load(&args.files);
-    let rbac = Rbac::new(&inventory);
+    let rbac = Rbac::build(&inventory, !args.no_builtin_rbac);
     let user = UserInfo::authenticated(&args.as_user, &args.as_group);
     let grants = rbac.authorize(&user, &request);
     let mut out = anstream::stdout().lock();
@@ -210,7 +213,12 @@ pub(crate) fn can_i(args: &CanIArgs) -> anyhow::Result<ExitCode> {
                     r.kind(),
                     r.name,
                     rule.index,
-                    place(&inventory, rbac.roles[rule.source].object, rule.pos)
+                    place(
+                        &inventory,
+                        rbac.roles[rule.source].object,
+                        rbac.roles[rule.source].builtin,
+                        rule.pos
+                    )
                 )?;
             }
         }
@@ -231,7 +239,7 @@ pub(crate) fn who_can(args: &WhoCanArgs) -> anyhow::Result<ExitCode> {
         args.namespace.as_deref(),
     )?;
     let (inventory, errors) = load(&args.files);
-    let rbac = Rbac::new(&inventory);
+    let rbac = Rbac::build(&inventory, !args.no_builtin_rbac);
     let subjects = rbac.who_can(&request);
     let mut out = anstream::stdout().lock();
     match args.output {

@@ -41,6 +41,7 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             level: args.pss_level.level(),
             version: pss_version,
         },
+        builtin_rbac: !args.no_builtin_rbac,
     };
     let inputs: Vec<Input> = args
         .paths

@@ -48,7 +48,7 @@ fn binding_to_missing_role(ctx: &mut Context<'_>) {
     let rbac = ctx.rbac;
     let inventory = ctx.inventory;
     for binding in &rbac.bindings {
-        let Some(object) = inventory.objects.get(binding.object) else {
+        let Some(object) = rbac.binding_object(inventory, binding) else {
             continue;
         };
         let role_ref = &binding.role_ref;

@@ -58,7 +58,7 @@ fn broad_group_binding(ctx: &mut Context<'_>) {
         {
             continue;
         }
-        let Some(object) = inventory.objects.get(binding.object) else {
+        let Some(object) = rbac.binding_object(inventory, binding) else {
             continue;
         };
         for subject in &binding.subjects {

@@ -95,7 +95,7 @@ pub(crate) fn report_rights(ctx: &mut Context<'_>, meta: &'static RuleMeta, prob
         let Some(role) = rbac.roles.get(role_index) else {
             continue;
         };
-        let Some(object) = inventory.objects.get(binding.object) else {
+        let Some(object) = rbac.binding_object(inventory, binding) else {
             continue;
         };
         let mut granted: Vec<&str> = Vec::new();
@@ -124,7 +124,7 @@ pub(crate) fn report_rights(ctx: &mut Context<'_>, meta: &'static RuleMeta, prob
         );
         let source = rbac.roles.get(rule.source);
         let rule_file = source
-            .and_then(|r| inventory.objects.get(r.object))
+            .and_then(|r| rbac.role_object(inventory, r))
             .and_then(rampart_model::Object::file);
         let source_name = source.map_or("", |r| r.name.as_str());
         ctx.report(meta, object, binding.role_ref.pos, "roleRef", message)

@@ -57,7 +57,7 @@ fn wildcard_grant(ctx: &mut Context<'_>) {
         };
         let (Some(role), Some(object)) = (
             rbac.roles.get(role_index),
-            inventory.objects.get(binding.object),
+            rbac.binding_object(inventory, binding),
         ) else {
             continue;
         };
@@ -94,7 +94,7 @@ fn wildcard_grant(ctx: &mut Context<'_>) {
         );
         let source = rbac.roles.get(rule.source);
         let file = source
-            .and_then(|r| inventory.objects.get(r.object))
+            .and_then(|r| rbac.role_object(inventory, r))
             .and_then(rampart_model::Object::file);
         ctx.report(
             &WILDCARD_GRANT,
