@@ -5,9 +5,14 @@ mod authorization_mode_without_rbac;
 mod binding_to_missing_role;
 mod broad_group_binding;
 mod cluster_admin_binding;
+mod csr_approval_access;
 mod escalation_verbs;
+mod nodes_proxy_access;
+mod persistent_volume_create;
 mod pod_exec_access;
 mod secrets_read_access;
+mod service_account_token_create;
+mod webhook_configuration_write;
 mod wildcard_grant;
 mod workload_create_access;
 
@@ -15,9 +20,14 @@ pub(crate) use authorization_mode_without_rbac::AUTHORIZATION_MODE_WITHOUT_RBAC;
 pub(crate) use binding_to_missing_role::BINDING_TO_MISSING_ROLE;
 pub(crate) use broad_group_binding::BROAD_GROUP_BINDING;
 pub(crate) use cluster_admin_binding::CLUSTER_ADMIN_BINDING;
+pub(crate) use csr_approval_access::CSR_APPROVAL_ACCESS;
 pub(crate) use escalation_verbs::ESCALATION_VERBS;
+pub(crate) use nodes_proxy_access::NODES_PROXY_ACCESS;
+pub(crate) use persistent_volume_create::PERSISTENT_VOLUME_CREATE;
 pub(crate) use pod_exec_access::POD_EXEC_ACCESS;
 pub(crate) use secrets_read_access::SECRETS_READ_ACCESS;
+pub(crate) use service_account_token_create::SERVICE_ACCOUNT_TOKEN_CREATE;
+pub(crate) use webhook_configuration_write::WEBHOOK_CONFIGURATION_WRITE;
 pub(crate) use wildcard_grant::WILDCARD_GRANT;
 pub(crate) use workload_create_access::WORKLOAD_CREATE_ACCESS;
 
@@ -82,6 +92,16 @@ pub(crate) fn ask(verb: &str, group: &str, resource: &str, subresource: &str) ->
 /// `roleRef`, names the subjects, the binding and the role, and points at the rule.
 /// Rules granting everything are left to the wildcard rules.
 pub(crate) fn report_rights(ctx: &mut Context<'_>, meta: &'static RuleMeta, probes: &[Probe]) {
+    report(ctx, meta, probes, false);
+}
+
+/// Like [`report_rights`], for rights that are dangerous only together: every probe
+/// must be granted by the same binding.
+pub(crate) fn report_rights_all(ctx: &mut Context<'_>, meta: &'static RuleMeta, probes: &[Probe]) {
+    report(ctx, meta, probes, true);
+}
+
+fn report(ctx: &mut Context<'_>, meta: &'static RuleMeta, probes: &[Probe], all: bool) {
     let rbac = ctx.rbac;
     let inventory = ctx.inventory;
     for binding in &rbac.bindings {
@@ -111,6 +131,9 @@ pub(crate) fn report_rights(ctx: &mut Context<'_>, meta: &'static RuleMeta, prob
             }
         }
         let Some(rule) = via else { continue };
+        if all && granted.len() < probes.len() {
+            continue;
+        }
         let who: Vec<String> = subjects.iter().map(|s| s.describe()).collect();
         let message = format!(
             "{} `{}` lets {} {} {} through {} `{}`",
