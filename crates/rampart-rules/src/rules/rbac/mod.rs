@@ -1,11 +1,15 @@
 //! Rules for least-privilege RBAC
 //! ([Kubernetes: RBAC good practices](https://kubernetes.io/docs/concepts/security/rbac-good-practices/)).
 
+mod anonymous_access;
 mod authorization_mode_without_rbac;
 mod binding_to_missing_role;
+mod binding_to_missing_service_account;
 mod broad_group_binding;
 mod cluster_admin_binding;
 mod csr_approval_access;
+mod dangerous_aggregation_label;
+mod default_service_account_binding;
 mod escalation_verbs;
 mod nodes_proxy_access;
 mod persistent_volume_create;
@@ -16,11 +20,15 @@ mod webhook_configuration_write;
 mod wildcard_grant;
 mod workload_create_access;
 
+pub(crate) use anonymous_access::ANONYMOUS_ACCESS;
 pub(crate) use authorization_mode_without_rbac::AUTHORIZATION_MODE_WITHOUT_RBAC;
 pub(crate) use binding_to_missing_role::BINDING_TO_MISSING_ROLE;
+pub(crate) use binding_to_missing_service_account::BINDING_TO_MISSING_SERVICE_ACCOUNT;
 pub(crate) use broad_group_binding::BROAD_GROUP_BINDING;
 pub(crate) use cluster_admin_binding::CLUSTER_ADMIN_BINDING;
 pub(crate) use csr_approval_access::CSR_APPROVAL_ACCESS;
+pub(crate) use dangerous_aggregation_label::DANGEROUS_AGGREGATION_LABEL;
+pub(crate) use default_service_account_binding::DEFAULT_SERVICE_ACCOUNT_BINDING;
 pub(crate) use escalation_verbs::ESCALATION_VERBS;
 pub(crate) use nodes_proxy_access::NODES_PROXY_ACCESS;
 pub(crate) use persistent_volume_create::PERSISTENT_VOLUME_CREATE;
