@@ -3,6 +3,7 @@
 use rampart_model::{Inventory, Object, Pos};
 
 use rampart_analysis::rbac::Rbac;
+use rampart_analysis::rbac::escalation::Escalations;
 
 use crate::finding::Finding;
 use crate::pss::{LevelVersion, Violation};
@@ -19,6 +20,8 @@ pub struct Context<'a> {
     pub policies: &'a Policies,
     /// The RBAC authorizer over the inventory's roles and bindings.
     pub rbac: &'a Rbac,
+    /// Privilege-escalation paths between identities.
+    pub escalations: &'a Escalations,
     pub(crate) findings: Vec<Finding>,
     /// The Pod Security verdict of the last pod evaluated (object index, policy,
     /// violations): the POD rules share one evaluation per pod.
@@ -32,12 +35,14 @@ impl<'a> Context<'a> {
         settings: &'a Settings,
         policies: &'a Policies,
         rbac: &'a Rbac,
+        escalations: &'a Escalations,
     ) -> Self {
         Context {
             inventory,
             settings,
             policies,
             rbac,
+            escalations,
             findings: Vec::new(),
             pss_memo: None,
         }

@@ -79,6 +79,8 @@ pub fn run(inventory: &Inventory, selection: &Selection, settings: &Settings) ->
     let policies = &policies;
     let rbac = Rbac::build(inventory, settings.builtin_rbac);
     let rbac = &rbac;
+    let escalations = crate::derived::escalations(inventory, rbac, policies);
+    let escalations = &escalations;
     let rules = selection.rules();
     let template_rules: Vec<_> = rules
         .iter()
@@ -107,7 +109,7 @@ pub fn run(inventory: &Inventory, selection: &Selection, settings: &Settings) ->
         .par_iter()
         .with_min_len(64)
         .fold(
-            || Context::new(inventory, settings, policies, rbac),
+            || Context::new(inventory, settings, policies, rbac, escalations),
             |mut ctx, object| {
                 for (kinds, f) in &object_rules {
                     if kinds.is_empty() || kinds.contains(&object.kind()) {
@@ -127,7 +129,7 @@ pub fn run(inventory: &Inventory, selection: &Selection, settings: &Settings) ->
         .map(Context::into_findings)
         .flatten_iter();
     let global = inventory_rules.par_iter().flat_map_iter(|f| {
-        let mut ctx = Context::new(inventory, settings, policies, rbac);
+        let mut ctx = Context::new(inventory, settings, policies, rbac, escalations);
         f(&mut ctx);
         ctx.into_findings()
     });

@@ -19,6 +19,7 @@
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 pub mod context;
+pub mod derived;
 pub mod docs;
 pub mod engine;
 pub mod finding;

@@ -19,6 +19,7 @@
 //!
 //! Reference: <https://github.com/kubernetes/kubernetes/tree/master/plugin/pkg/auth/authorizer/rbac>
 
+pub mod escalation;
 mod model;
 
 pub use model::{Binding, Rbac, Role, RoleRef, Rule, Subject, SubjectKind, builtin_objects};

@@ -10,6 +10,8 @@ mod cluster_admin_binding;
 mod csr_approval_access;
 mod dangerous_aggregation_label;
 mod default_service_account_binding;
+mod escalation_to_all_secrets;
+mod escalation_to_cluster_admin;
 mod escalation_verbs;
 mod nodes_proxy_access;
 mod persistent_volume_create;
@@ -29,6 +31,8 @@ pub(crate) use cluster_admin_binding::CLUSTER_ADMIN_BINDING;
 pub(crate) use csr_approval_access::CSR_APPROVAL_ACCESS;
 pub(crate) use dangerous_aggregation_label::DANGEROUS_AGGREGATION_LABEL;
 pub(crate) use default_service_account_binding::DEFAULT_SERVICE_ACCOUNT_BINDING;
+pub(crate) use escalation_to_all_secrets::ESCALATION_TO_ALL_SECRETS;
+pub(crate) use escalation_to_cluster_admin::ESCALATION_TO_CLUSTER_ADMIN;
 pub(crate) use escalation_verbs::ESCALATION_VERBS;
 pub(crate) use nodes_proxy_access::NODES_PROXY_ACCESS;
 pub(crate) use persistent_volume_create::PERSISTENT_VOLUME_CREATE;
@@ -164,5 +168,99 @@ fn report(ctx: &mut Context<'_>, meta: &'static RuleMeta, probes: &[Probe], all:
                 rule.pos,
                 format!("rule {} of `{source_name}` grants it", rule.index),
             );
+    }
+}
+
+/// Which goal an escalation rule looks for.
+#[derive(Clone, Copy)]
+pub(crate) enum Goal {
+    ClusterAdmin,
+    AllSecrets,
+}
+
+/// Reports, for every subject of an input binding (outside Kubernetes itself), a
+/// shortest escalation path of two steps or more to the goal (one step is a direct
+/// grant, which the other RBAC rules report). The finding sits on the binding that
+/// grants the first step; its steps explain every hop with the binding behind it.
+pub(crate) fn report_paths(ctx: &mut Context<'_>, meta: &'static RuleMeta, goal: Goal) {
+    use rampart_analysis::rbac::escalation::Node;
+    let rbac = ctx.rbac;
+    let inventory = ctx.inventory;
+    let graph = ctx.escalations;
+    let mut seen: Vec<Node> = Vec::new();
+    for binding in rbac.bindings.iter().filter(|b| !b.builtin) {
+        for subject in binding.subjects.iter().filter(|s| !is_system(s)) {
+            let node = match subject.kind {
+                SubjectKind::User => Node::User(subject.name.clone()),
+                SubjectKind::Group => Node::Group(subject.name.clone()),
+                SubjectKind::ServiceAccount => {
+                    let Some(ns) = subject
+                        .namespace
+                        .as_deref()
+                        .or(binding.namespace.as_deref())
+                    else {
+                        continue;
+                    };
+                    Node::ServiceAccount(ns.to_string(), subject.name.clone())
+                }
+                SubjectKind::Other => continue,
+            };
+            if seen.contains(&node) {
+                continue;
+            }
+            let path = match goal {
+                Goal::ClusterAdmin => graph.path_to_admin(&node),
+                Goal::AllSecrets => graph.path_to_secrets(&node),
+            };
+            if path.len() < 2 {
+                continue;
+            }
+            seen.push(node.clone());
+            let Some(first) = path
+                .first()
+                .and_then(|e| e.binding)
+                .and_then(|b| rbac.bindings.get(b))
+            else {
+                continue;
+            };
+            let Some(object) = rbac.binding_object(inventory, first) else {
+                continue;
+            };
+            let target = match goal {
+                Goal::ClusterAdmin => "cluster-admin",
+                Goal::AllSecrets => "every Secret of the cluster",
+            };
+            let message = format!(
+                "{} can reach {target} in {} steps",
+                node.describe(),
+                path.len()
+            );
+            let finding = ctx.report(meta, object, first.role_ref.pos, "roleRef", message);
+            let mut at = node.describe();
+            for edge in &path {
+                let via = edge
+                    .binding
+                    .and_then(|b| rbac.bindings.get(b))
+                    .map(|b| format!(" (via {} `{}`)", b.kind(), b.name))
+                    .unwrap_or_default();
+                let object = edge
+                    .binding
+                    .and_then(|b| rbac.bindings.get(b))
+                    .and_then(|b| rbac.binding_object(inventory, b))
+                    .map(|o| o.id.clone());
+                let text = if at.is_empty() {
+                    format!("{}{via}", edge.why)
+                } else {
+                    format!("{at} {}{via}", edge.why)
+                };
+                finding.step(text, object);
+                // A hub is not someone: the next step continues the sentence.
+                at = if edge.to.is_hub() {
+                    String::new()
+                } else {
+                    edge.to.describe()
+                };
+            }
+        }
     }
 }
