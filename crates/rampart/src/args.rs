@@ -26,6 +26,14 @@ pub(crate) enum Command {
     /// Which users, groups and service accounts may do something.
     #[command(name = "who-can")]
     WhoCan(WhoCanArgs),
+    /// Every subject's shortest privilege-escalation path to cluster-admin and to every
+    /// Secret, step by step.
+    Escalations(EscalationsArgs),
+    /// RBAC analyses: `rbac effective SUBJECT -f PATH...`.
+    Rbac {
+        #[command(subcommand)]
+        command: RbacCommand,
+    },
     /// List every rule.
     Rules {
         /// Output format.
@@ -211,4 +219,47 @@ pub(crate) struct WhoCanArgs {
 pub(crate) enum QueryFormat {
     Text,
     Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct EscalationsArgs {
+    /// Manifests holding the RBAC objects, ServiceAccounts, workloads and Secrets (metadata).
+    #[arg(short = 'f', long = "filename", required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = GraphFormat::Text)]
+    pub(crate) output: GraphFormat,
+    /// Without the API server's built-in roles and bindings.
+    #[arg(long)]
+    pub(crate) no_builtin_rbac: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GraphFormat {
+    Text,
+    Json,
+    /// Graphviz.
+    Dot,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RbacCommand {
+    /// The effective rules of a subject, per namespace and cluster-wide.
+    Effective(EffectiveArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct EffectiveArgs {
+    /// `User:NAME`, `Group:NAME`, `ServiceAccount:NS:NAME`, or a user name
+    /// (`system:serviceaccount:NS:NAME` works too).
+    pub(crate) subject: String,
+    /// Manifests holding the RBAC objects.
+    #[arg(short = 'f', long = "filename", required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = QueryFormat::Text)]
+    pub(crate) output: QueryFormat,
+    /// Without the API server's built-in roles and bindings.
+    #[arg(long)]
+    pub(crate) no_builtin_rbac: bool,
 }

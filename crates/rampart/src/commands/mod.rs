@@ -20,6 +20,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Pss(pss) => pss::run(&pss),
         Command::CanI(args) => rbac::can_i(&args),
         Command::WhoCan(args) => rbac::who_can(&args),
+        Command::Escalations(args) => rbac::escalations(&args),
+        Command::Rbac {
+            command: crate::args::RbacCommand::Effective(args),
+        } => rbac::effective(&args),
         Command::Rules { output } => rules::run(output),
         Command::Explain { rule } => explain::run(&rule),
     }

@@ -11,7 +11,7 @@ use rampart_source::{Input, LoadOptions};
 use serde_json::json;
 
 use super::EXIT_ERROR;
-use crate::args::{CanIArgs, QueryFormat, WhoCanArgs};
+use crate::args::{CanIArgs, EffectiveArgs, EscalationsArgs, GraphFormat, QueryFormat, WhoCanArgs};
 
 /// Short names and singulars kubectl resolves through discovery, for the built-in
 /// resources: `(name, plural, group)`.
@@ -272,6 +272,185 @@ pub(crate) fn who_can(args: &WhoCanArgs) -> anyhow::Result<ExitCode> {
                     },
                 );
                 writeln!(out, "{}{via}", s.describe().replace('`', ""))?;
+            }
+        }
+    }
+    Ok(ExitCode::from(if errors { EXIT_ERROR } else { 0 }))
+}
+
+pub(crate) fn escalations(args: &EscalationsArgs) -> anyhow::Result<ExitCode> {
+    use rampart_analysis::rbac::escalation::Node;
+    let (inventory, errors) = load(&args.files);
+    let rbac = Rbac::build(&inventory, !args.no_builtin_rbac);
+    let policies =
+        rampart_rules::settings::Policies::new(&inventory, &rampart_rules::Settings::default());
+    let graph = rampart_rules::derived::escalations(&inventory, &rbac, &policies);
+    let step_json = |e: &rampart_analysis::rbac::escalation::Edge| {
+        let binding = e.binding.and_then(|b| rbac.bindings.get(b)).map(|b| json!({"kind": b.kind(), "name": b.name, "namespace": b.namespace, "builtin": b.builtin}));
+        json!({"to": e.to.describe(), "why": e.why, "binding": binding})
+    };
+    let mut out = anstream::stdout().lock();
+    match args.output {
+        GraphFormat::Json => {
+            let list: Vec<_> = graph
+                .identities()
+                .into_iter()
+                .map(|n| {
+                    let admin: Vec<_> = graph.path_to_admin(n).iter().map(step_json).collect();
+                    let secrets: Vec<_> = graph.path_to_secrets(n).iter().map(step_json).collect();
+                    json!({"subject": n.describe(), "toClusterAdmin": admin, "toAllSecrets": secrets})
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &list)?;
+            writeln!(out)?;
+        }
+        GraphFormat::Text => {
+            for node in graph.identities() {
+                for (goal, path) in [
+                    ("cluster-admin", graph.path_to_admin(node)),
+                    ("every Secret", graph.path_to_secrets(node)),
+                ] {
+                    if path.is_empty() {
+                        continue;
+                    }
+                    writeln!(
+                        out,
+                        "{} -> {goal} in {} step{}",
+                        node.describe().replace('`', ""),
+                        path.len(),
+                        if path.len() == 1 { "" } else { "s" }
+                    )?;
+                    for (i, e) in path.iter().enumerate() {
+                        let via = e
+                            .binding
+                            .and_then(|b| rbac.bindings.get(b))
+                            .map(|b| format!(" [{} {}]", b.kind(), b.name))
+                            .unwrap_or_default();
+                        writeln!(out, "  {}. {}{via}", i + 1, e.why.replace('`', ""))?;
+                    }
+                }
+            }
+        }
+        GraphFormat::Dot => {
+            writeln!(
+                out,
+                "digraph escalations {{\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];"
+            )?;
+            let id = |n: &Node| format!("\"{}\"", n.describe().replace('`', "").replace('"', "'"));
+            for (from, edges) in &graph.edges {
+                for e in edges {
+                    writeln!(
+                        out,
+                        "  {} -> {} [label=\"{}\"];",
+                        id(from),
+                        id(&e.to),
+                        e.why.replace('`', "").replace('"', "'")
+                    )?;
+                }
+            }
+            writeln!(
+                out,
+                "  \"cluster-admin equivalent\" [style=filled, fillcolor=\"#f4cccc\"];\n}}"
+            )?;
+        }
+    }
+    Ok(ExitCode::from(if errors { EXIT_ERROR } else { 0 }))
+}
+
+pub(crate) fn effective(args: &EffectiveArgs) -> anyhow::Result<ExitCode> {
+    let (inventory, errors) = load(&args.files);
+    let rbac = Rbac::build(&inventory, !args.no_builtin_rbac);
+    let (user, label) = match args.subject.split_once(':') {
+        Some(("User", name)) => (UserInfo::authenticated(name, &[]), format!("User {name}")),
+        Some(("Group", name)) => (
+            UserInfo::authenticated("", &[name.to_string()]),
+            format!("Group {name}"),
+        ),
+        Some(("ServiceAccount", rest)) => match rest.split_once(':') {
+            Some((ns, name)) => (
+                UserInfo::authenticated(&format!("system:serviceaccount:{ns}:{name}"), &[]),
+                format!("ServiceAccount {ns}/{name}"),
+            ),
+            None => bail!("a ServiceAccount is ServiceAccount:NAMESPACE:NAME"),
+        },
+        _ => (
+            UserInfo::authenticated(&args.subject, &[]),
+            args.subject.clone(),
+        ),
+    };
+    // Every binding whose subjects match, with the rules it grants and where.
+    let mut scopes: std::collections::BTreeMap<String, Vec<serde_json::Value>> =
+        std::collections::BTreeMap::new();
+    for binding in &rbac.bindings {
+        if !binding
+            .subjects
+            .iter()
+            .any(|s| s.applies_to(&user, binding.namespace.as_deref()))
+        {
+            continue;
+        }
+        let Some(role) = rbac.resolve(binding) else {
+            continue;
+        };
+        let scope = binding
+            .namespace
+            .clone()
+            .map_or_else(|| "cluster-wide".to_string(), |n| format!("namespace {n}"));
+        for rule in rbac.rules_of(role) {
+            scopes.entry(scope.clone()).or_default().push(json!({
+                "verbs": rule.verbs, "apiGroups": rule.api_groups, "resources": rule.resources,
+                "resourceNames": rule.resource_names, "nonResourceURLs": rule.non_resource_urls,
+                "via": format!("{} {} -> {} {}", binding.kind(), binding.name, rbac.roles[role].kind(), rbac.roles[role].name),
+            }));
+        }
+    }
+    let mut out = anstream::stdout().lock();
+    match args.output {
+        QueryFormat::Json => {
+            serde_json::to_writer_pretty(
+                &mut out,
+                &json!({"subject": label, "user": user.name, "groups": user.groups, "rules": scopes}),
+            )?;
+            writeln!(out)?;
+        }
+        QueryFormat::Text => {
+            writeln!(out, "{label} (groups: {})", user.groups.join(", "))?;
+            for (scope, rules) in &scopes {
+                writeln!(out, "{scope}:")?;
+                for r in rules {
+                    let list = |k: &str| {
+                        r[k].as_array()
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(|v| v.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(",")
+                            })
+                            .unwrap_or_default()
+                    };
+                    let what = if list("nonResourceURLs").is_empty() {
+                        let groups = list("apiGroups");
+                        let names = list("resourceNames");
+                        format!(
+                            "{} on {}{}{}",
+                            list("verbs"),
+                            list("resources"),
+                            if groups.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" (groups {groups})")
+                            },
+                            if names.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" named {names}")
+                            }
+                        )
+                    } else {
+                        format!("{} on URLs {}", list("verbs"), list("nonResourceURLs"))
+                    };
+                    writeln!(out, "  {what}  [{}]", r["via"].as_str().unwrap_or_default())?;
+                }
             }
         }
     }
