@@ -44,3 +44,11 @@ if [ -n "$CHECKOV" ]; then
 else
   echo "checkov not installed (pip install checkov, or CHECKOV=/path/to/checkov): skipped"
 fi
+
+echo
+echo "== RBAC: 10k roles, 10k bindings, 5k ServiceAccounts"
+f="$OUT/rbac-10k.json"
+[ -s "$f" ] || "$GEN" --rbac-roles 10000 --rbac-accounts 5000 --seed 7 > "$f"
+$M "scan --select RBAC (all rules, paths)" "$RUNS" -- "$BIN" scan "$f" -o json --fail-on none --select RBAC
+"$BIN" scan "$f" -o json --fail-on none --select RBAC --timings 2>&1 >/dev/null | sed 's/^/  /'
+"$BIN" who-can get secrets -n ns-7 -f "$f" --timings 2>&1 >/dev/null | sed 's/^/  who-can: /'

@@ -178,14 +178,86 @@ fn generate(total: usize, seed: u64) -> Vec<Value> {
     out
 }
 
+/// An RBAC-heavy cluster: `roles` Roles and ClusterRoles, as many bindings, `accounts`
+/// ServiceAccounts, over 500 namespaces; some bindings chain into escalation paths.
+fn generate_rbac(roles: usize, accounts: usize, seed: u64) -> Vec<Value> {
+    let mut rng = Rng(seed);
+    let mut out = Vec::with_capacity(roles * 2 + accounts);
+    let namespaces = 500;
+    let verbs_sets: &[&[&str]] = &[
+        &["get", "list", "watch"],
+        &["get"],
+        &["create", "update", "patch"],
+        &["*"],
+    ];
+    let resources: &[(&str, &str)] = &[
+        ("", "pods"),
+        ("", "configmaps"),
+        ("", "secrets"),
+        ("", "services"),
+        ("apps", "deployments"),
+        ("batch", "jobs"),
+        ("", "serviceaccounts/token"),
+        ("", "pods/exec"),
+        ("example.com", "widgets"),
+    ];
+    for i in 0..accounts {
+        let ns = format!("ns-{}", i % namespaces);
+        out.push(json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": format!("sa-{i}"), "namespace": ns}}));
+    }
+    for i in 0..roles {
+        let cluster = i % 10 == 0;
+        let ns = format!("ns-{}", i % namespaces);
+        let mut rules = Vec::new();
+        for _ in 0..(1 + rng.below(4)) {
+            let (group, resource) =
+                resources[usize::try_from(rng.below(resources.len() as u64)).unwrap_or(0)];
+            let verbs =
+                verbs_sets[usize::try_from(rng.below(verbs_sets.len() as u64)).unwrap_or(0)];
+            rules.push(json!({"apiGroups": [group], "resources": [resource], "verbs": verbs}));
+        }
+        let name = format!("role-{i}");
+        let (kind, binding_kind) = if cluster {
+            ("ClusterRole", "ClusterRoleBinding")
+        } else {
+            ("Role", "RoleBinding")
+        };
+        let mut meta = json!({"name": name});
+        if !cluster {
+            meta["namespace"] = json!(ns);
+        }
+        out.push(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": meta, "rules": rules}));
+        let sa = format!("sa-{}", rng.below(accounts as u64));
+        let sa_ns = format!(
+            "ns-{}",
+            sa.trim_start_matches("sa-").parse::<usize>().unwrap_or(0) % namespaces
+        );
+        let subject = match rng.below(3) {
+            0 => json!({"kind": "User", "name": format!("user-{}", rng.below(2000))}),
+            1 => json!({"kind": "Group", "name": format!("team-{}", rng.below(200))}),
+            _ => json!({"kind": "ServiceAccount", "name": sa, "namespace": sa_ns}),
+        };
+        let mut bmeta = json!({"name": format!("binding-{i}")});
+        if !cluster {
+            bmeta["namespace"] = json!(ns);
+        }
+        out.push(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": binding_kind, "metadata": bmeta,
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": name}, "subjects": [subject]}));
+    }
+    out
+}
+
 fn usage() -> ExitCode {
-    eprintln!("usage: gen-cluster --objects N [--seed S] [--format json|yaml]");
+    eprintln!(
+        "usage: gen-cluster --objects N [--seed S] [--format json|yaml] | --rbac-roles N --rbac-accounts N"
+    );
     ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (mut objects, mut seed, mut format) = (1000usize, 7u64, "json".to_string());
+    let (mut rbac_roles, mut rbac_accounts) = (0usize, 0usize);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let Some(v) = it.next() else { return usage() };
@@ -199,10 +271,22 @@ fn main() -> ExitCode {
                 Err(_) => return usage(),
             },
             "--format" => format.clone_from(v),
+            "--rbac-roles" => match v.parse() {
+                Ok(n) => rbac_roles = n,
+                Err(_) => return usage(),
+            },
+            "--rbac-accounts" => match v.parse() {
+                Ok(n) => rbac_accounts = n,
+                Err(_) => return usage(),
+            },
             _ => return usage(),
         }
     }
-    let items = generate(objects, seed);
+    let items = if rbac_roles > 0 {
+        generate_rbac(rbac_roles, rbac_accounts.max(1), seed)
+    } else {
+        generate(objects, seed)
+    };
     let mut out = BufWriter::new(io::stdout().lock());
     let written = if format == "yaml" {
         items.iter().try_for_each(|item| {

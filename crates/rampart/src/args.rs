@@ -194,6 +194,9 @@ pub(crate) struct CanIArgs {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct WhoCanArgs {
+    /// Print how long loading, indexing and the query took to stderr.
+    #[arg(long, hide = true)]
+    pub(crate) timings: bool,
     /// Without the API server's built-in roles and bindings.
     #[arg(long)]
     pub(crate) no_builtin_rbac: bool,

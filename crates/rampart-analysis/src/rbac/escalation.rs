@@ -37,6 +37,8 @@ pub enum Node {
     AnyServiceAccountIn(String),
     /// Any ServiceAccount that runs pods (reached through a node).
     AnyPodServiceAccount,
+    /// Any ServiceAccount of any namespace.
+    AnyServiceAccount,
     /// Everything, cluster-wide.
     ClusterAdmin,
     /// Every Secret of the cluster.
@@ -60,6 +62,7 @@ impl Node {
             Node::ServiceAccount(ns, n) => format!("ServiceAccount `{ns}/{n}`"),
             Node::AnyServiceAccountIn(ns) => format!("any ServiceAccount of `{ns}`"),
             Node::AnyPodServiceAccount => "any ServiceAccount that runs pods".to_string(),
+            Node::AnyServiceAccount => "any ServiceAccount of any namespace".to_string(),
             Node::ClusterAdmin => "cluster-admin equivalent".to_string(),
             Node::AllSecrets => "every Secret of the cluster".to_string(),
         }
@@ -189,11 +192,19 @@ impl Escalations {
                 vec![ns.to_string()]
             };
             if create_pods {
-                for n in &namespaces {
+                if ns.is_empty() {
                     add(
-                        Node::AnyServiceAccountIn(n.clone()),
-                        format!("creates a pod in `{n}` that runs as any of its ServiceAccounts"),
+                        Node::AnyServiceAccount,
+                        "creates a pod in any namespace, running as any of its ServiceAccounts"
+                            .into(),
                     );
+                } else {
+                    add(
+                        Node::AnyServiceAccountIn(ns.to_string()),
+                        format!("creates a pod in `{ns}` that runs as any of its ServiceAccounts"),
+                    );
+                }
+                for n in &namespaces {
                     if workloads.privileged_namespaces.contains(n) {
                         add(
                             Node::AnyPodServiceAccount,
@@ -218,15 +229,43 @@ impl Escalations {
                     }
                 }
             }
-            for n in &namespaces {
-                for sa in workloads.accounts.get(n).into_iter().flatten() {
-                    let mut q = ask("create", "", "serviceaccounts", "token", n);
-                    q.name.clone_from(sa);
-                    if allows(&q) {
-                        add(
-                            Node::ServiceAccount(n.clone(), sa.clone()),
-                            format!("requests a token for `{n}/{sa}` (serviceaccounts/token)"),
-                        );
+            // Token requests: any account in scope, or the ones `resourceNames` lists.
+            let token = ask("create", "", "serviceaccounts", "token", ns);
+            if allows(&token) {
+                if ns.is_empty() {
+                    add(
+                        Node::AnyServiceAccount,
+                        "requests a token for any ServiceAccount (serviceaccounts/token)".into(),
+                    );
+                } else {
+                    add(
+                        Node::AnyServiceAccountIn(ns.to_string()),
+                        format!(
+                            "requests a token for any ServiceAccount of `{ns}` (serviceaccounts/token)"
+                        ),
+                    );
+                }
+            } else {
+                let mut named: BTreeSet<&String> = BTreeSet::new();
+                for r in rules {
+                    for n in &r.resource_names {
+                        let mut q = token.clone();
+                        q.name.clone_from(n);
+                        if r.allows(&q) {
+                            named.insert(n);
+                        }
+                    }
+                }
+                for name in named {
+                    for n in &namespaces {
+                        if workloads.accounts.get(n).is_some_and(|a| a.contains(name)) {
+                            add(
+                                Node::ServiceAccount(n.clone(), name.clone()),
+                                format!(
+                                    "requests a token for `{n}/{name}` (serviceaccounts/token)"
+                                ),
+                            );
+                        }
                     }
                 }
             }
@@ -315,7 +354,18 @@ impl Escalations {
                     .extend(edges.iter().cloned());
             }
         }
-        // Hubs: any ServiceAccount of a namespace, any ServiceAccount running pods.
+        // Hubs: any ServiceAccount at all, of a namespace, or running pods.
+        for ns in workloads.accounts.keys() {
+            graph
+                .edges
+                .entry(Node::AnyServiceAccount)
+                .or_default()
+                .push(Edge {
+                    to: Node::AnyServiceAccountIn(ns.clone()),
+                    why: format!("in namespace `{ns}`"),
+                    binding: None,
+                });
+        }
         for (ns, names) in &workloads.accounts {
             for name in names {
                 graph

@@ -238,9 +238,22 @@ pub(crate) fn who_can(args: &WhoCanArgs) -> anyhow::Result<ExitCode> {
         args.subresource.as_deref(),
         args.namespace.as_deref(),
     )?;
+    let started = std::time::Instant::now();
     let (inventory, errors) = load(&args.files);
+    let loaded = started.elapsed();
     let rbac = Rbac::build(&inventory, !args.no_builtin_rbac);
+    let indexed = started.elapsed();
     let subjects = rbac.who_can(&request);
+    if args.timings {
+        let query = started.elapsed() - indexed;
+        let _ = writeln!(
+            anstream::stderr(),
+            "timing: load {:.3} s, rbac index {:.3} s, query {:.3} ms",
+            loaded.as_secs_f64(),
+            (indexed - loaded).as_secs_f64(),
+            query.as_secs_f64() * 1000.0
+        );
+    }
     let mut out = anstream::stdout().lock();
     match args.output {
         QueryFormat::Json => {
