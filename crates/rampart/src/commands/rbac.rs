@@ -245,12 +245,12 @@ pub(crate) fn who_can(args: &WhoCanArgs) -> anyhow::Result<ExitCode> {
     let indexed = started.elapsed();
     let subjects = rbac.who_can(&request);
     if args.timings {
-        let query = started.elapsed() - indexed;
+        let query = started.elapsed().saturating_sub(indexed);
         let _ = writeln!(
             anstream::stderr(),
             "timing: load {:.3} s, rbac index {:.3} s, query {:.3} ms",
             loaded.as_secs_f64(),
-            (indexed - loaded).as_secs_f64(),
+            indexed.saturating_sub(loaded).as_secs_f64(),
             query.as_secs_f64() * 1000.0
         );
     }
