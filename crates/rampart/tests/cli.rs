@@ -441,3 +441,129 @@ fn pss_verdicts_answer_like_admission() {
     ]);
     assert_eq!(out.status.code(), Some(2), "versions are written v1.N");
 }
+
+#[test]
+fn can_i_and_who_can_answer_offline() {
+    // The insecure example binds its API ServiceAccount to the built-in cluster-admin.
+    let out = rampart(&[
+        "can-i",
+        "get",
+        "secrets",
+        "-n",
+        "kube-system",
+        "--as",
+        "system:serviceaccount:shop:api",
+        "-f",
+        "examples/insecure",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "yes exits 0, as kubectl auth can-i does"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("yes\n"), "{text}");
+    assert!(text.contains("ClusterRoleBinding shop-api-admin -> ClusterRole cluster-admin rule 0 (built-in bootstrap policy)"), "{text}");
+    let out = rampart(&[
+        "can-i",
+        "get",
+        "secrets",
+        "-n",
+        "shop",
+        "--as",
+        "system:serviceaccount:shop:api",
+        "-f",
+        "examples/insecure",
+        "--no-builtin-rbac",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "without the built-in cluster-admin nothing grants it"
+    );
+    let (code, answer) = json(&[
+        "can-i",
+        "get",
+        "configmaps/api-settings",
+        "-n",
+        "shop",
+        "--as",
+        "system:serviceaccount:shop:api",
+        "-f",
+        "examples/hardened",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(answer["allowed"], true);
+    assert_eq!(answer["reasons"][0]["binding"]["name"], "api-config-reader");
+    assert_eq!(
+        answer["reasons"][0]["rule"]["at"],
+        "examples/hardened/api.yaml:16"
+    );
+    let (code, answer) = json(&[
+        "can-i",
+        "get",
+        "configmaps/other",
+        "-n",
+        "shop",
+        "--as",
+        "system:serviceaccount:shop:api",
+        "-f",
+        "examples/hardened",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        (code, &answer["allowed"]),
+        (1, &serde_json::json!(false)),
+        "resourceNames limit the grant"
+    );
+    let (_, subjects) = json(&[
+        "who-can",
+        "create",
+        "deployments.apps",
+        "-n",
+        "shop",
+        "-f",
+        "examples/insecure",
+        "-o",
+        "json",
+    ]);
+    let names: Vec<&str> = subjects
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.first(), Some(&"system:masters"));
+    assert!(names.contains(&"api"), "{names:?}");
+}
+
+#[test]
+fn escalations_explain_each_step() {
+    let fixture = "crates/rampart-rules/resources/fixtures/rbac/RBAC019/fail.yaml";
+    let out = rampart(&["escalations", "-f", fixture]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("User alice -> cluster-admin in 3 steps\n  1. creates a pod in ci that runs as any of its ServiceAccounts [RoleBinding alice-deploys]\n  2. the pod runs as ci/deployer and carries its token\n  3. holds every verb on every resource cluster-wide [ClusterRoleBinding deployer-admin]"), "{text}");
+    let (_, paths) = json(&["escalations", "-f", fixture, "-o", "json"]);
+    let bob = paths
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["subject"] == "User `bob`")
+        .unwrap();
+    assert_eq!(bob["toClusterAdmin"].as_array().unwrap().len(), 2);
+    let dot =
+        String::from_utf8(rampart(&["escalations", "-f", fixture, "-o", "dot"]).stdout).unwrap();
+    assert!(dot.starts_with("digraph escalations {") && dot.trim_end().ends_with('}'));
+    let out = rampart(&[
+        "rbac",
+        "effective",
+        "ServiceAccount:shop:api",
+        "-f",
+        "examples/hardened",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("namespace shop:\n  get,watch on configmaps named api-settings  [RoleBinding api-config-reader -> Role api-config-reader]"), "{text}");
+}
