@@ -209,7 +209,7 @@ fn generate_rbac(roles: usize, accounts: usize, seed: u64) -> Vec<Value> {
         let cluster = i % 10 == 0;
         let ns = format!("ns-{}", i % namespaces);
         let mut rules = Vec::new();
-        for _ in 0..(1 + rng.below(4)) {
+        for _ in 0..=rng.below(4) {
             let (group, resource) =
                 resources[usize::try_from(rng.below(resources.len() as u64)).unwrap_or(0)];
             let verbs =

@@ -369,10 +369,17 @@ impl Rbac {
                 };
                 let mut rules: Vec<Rule> = Vec::new();
                 for selector in selectors {
-                    for (j, other) in self.roles.iter().enumerate() {
-                        if j == i || other.namespace.is_some() || !selector.matches(&other.labels) {
-                            continue;
-                        }
+                    // The controller visits the roles a selector matches sorted by name.
+                    let mut matched: Vec<(usize, &Role)> = self
+                        .roles
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, other)| {
+                            *j != i && other.namespace.is_none() && selector.matches(&other.labels)
+                        })
+                        .collect();
+                    matched.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+                    for (j, _) in matched {
                         for rule in self.effective.get(j).map(Vec::as_slice).unwrap_or_default() {
                             if !rules.iter().any(|r| same_rule(r, rule)) {
                                 rules.push(rule.clone());

@@ -382,3 +382,40 @@ subjects: [{kind: Group, name: devs}]
             .is_empty()
     );
 }
+
+/// After upstream's `TestSyncClusterRole` "select properly and put in order": the
+/// controller visits matched roles sorted by name, so rule order (and the rule a
+/// grant names) is the controller's.
+#[test]
+fn aggregated_rules_follow_role_name_order() {
+    let rbac = rbac(
+        "
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: target}
+aggregationRule: {clusterRoleSelectors: [{matchLabels: {foo: bar}}]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: hammer, labels: {foo: bar}}
+rules: [{apiGroups: [''], resources: [nails], verbs: [hammer]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: chisel, labels: {foo: bar}}
+rules: [{apiGroups: [''], resources: [wedges], verbs: [chisel]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: saw, labels: {foo: bar}}
+rules: [{apiGroups: [''], resources: [boards], verbs: [saw]}]
+",
+    );
+    let target = rbac.cluster_role("target").unwrap();
+    let verbs: Vec<&str> = rbac
+        .rules_of(target)
+        .iter()
+        .map(|r| r.verbs[0].as_str())
+        .collect();
+    assert_eq!(verbs, ["chisel", "hammer", "saw"]);
+}
