@@ -125,7 +125,8 @@ fn ask(verb: &str, group: &str, resource: &str, sub: &str, namespace: &str) -> R
     }
 }
 
-const WORKLOADS: &[(&str, &str)] = &[
+/// The (group, resource) pairs whose creation creates pods.
+pub const POD_CREATING: &[(&str, &str)] = &[
     ("", "pods"),
     ("", "replicationcontrollers"),
     ("apps", "deployments"),
@@ -183,7 +184,7 @@ impl Escalations {
             {
                 add(Node::AllSecrets, "lists Secrets in every namespace".into());
             }
-            let create_pods = WORKLOADS
+            let create_pods = POD_CREATING
                 .iter()
                 .any(|(g, r)| allows(&ask("create", g, r, "", ns)));
             let namespaces: Vec<String> = if ns.is_empty() {

@@ -10,6 +10,20 @@ use std::process::ExitCode;
 
 use crate::args::{Args, Command};
 
+/// Path arguments as loader inputs: `-` is stdin.
+pub(crate) fn inputs(paths: &[std::path::PathBuf]) -> Vec<rampart_source::Input> {
+    paths
+        .iter()
+        .map(|p| {
+            if p.as_os_str() == "-" {
+                rampart_source::Input::Stdin
+            } else {
+                rampart_source::Input::Path(p.clone())
+            }
+        })
+        .collect()
+}
+
 /// Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 usage or input errors.
 pub(crate) const EXIT_FINDINGS: u8 = 1;
 pub(crate) const EXIT_ERROR: u8 = 2;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use rampart_model::{Inventory, PodTemplate};
 use rampart_rules::pss::{self, LevelVersion, Version};
-use rampart_source::{Input, LoadOptions};
+use rampart_source::LoadOptions;
 use serde_json::json;
 
 use super::{EXIT_ERROR, EXIT_FINDINGS};
@@ -23,17 +23,7 @@ pub(crate) fn run(args: &PssArgs) -> anyhow::Result<ExitCode> {
         level: args.level.level(),
         version,
     };
-    let inputs: Vec<Input> = args
-        .paths
-        .iter()
-        .map(|p| {
-            if p.as_os_str() == "-" {
-                Input::Stdin
-            } else {
-                Input::Path(p.clone())
-            }
-        })
-        .collect();
+    let inputs = super::inputs(&args.paths);
     let loaded = rampart_source::load(&inputs, &LoadOptions::default());
     let has_errors = loaded.has_errors();
     let inventory = Inventory::new(loaded.files, loaded.objects, None);

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use rampart_analysis::rbac::{Grant, Rbac, Request, UserInfo};
 use rampart_model::{Inventory, Pos};
-use rampart_source::{Input, LoadOptions};
+use rampart_source::LoadOptions;
 use serde_json::json;
 
 use super::EXIT_ERROR;
@@ -115,16 +115,7 @@ fn request(
 }
 
 fn load(files: &[PathBuf]) -> (Inventory, bool) {
-    let inputs: Vec<Input> = files
-        .iter()
-        .map(|p| {
-            if p.as_os_str() == "-" {
-                Input::Stdin
-            } else {
-                Input::Path(p.clone())
-            }
-        })
-        .collect();
+    let inputs = super::inputs(files);
     let loaded = rampart_source::load(&inputs, &LoadOptions::default());
     let errors = loaded.has_errors();
     let _ = rampart_report::text::write_diagnostics_of(

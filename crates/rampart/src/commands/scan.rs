@@ -6,7 +6,7 @@ use rampart_model::{Inventory, KubeVersion};
 use rampart_report::Report;
 use rampart_rules::pss::{LevelVersion, Version};
 use rampart_rules::{Selection, Settings, Severity};
-use rampart_source::{Input, LoadOptions};
+use rampart_source::LoadOptions;
 
 use super::{EXIT_ERROR, EXIT_FINDINGS};
 use crate::args::{FailOn, Format, ScanArgs};
@@ -43,17 +43,7 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         },
         builtin_rbac: !args.no_builtin_rbac,
     };
-    let inputs: Vec<Input> = args
-        .paths
-        .iter()
-        .map(|p| {
-            if p.as_os_str() == "-" {
-                Input::Stdin
-            } else {
-                Input::Path(p.clone())
-            }
-        })
-        .collect();
+    let inputs = super::inputs(&args.paths);
     let options = LoadOptions {
         max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
     };

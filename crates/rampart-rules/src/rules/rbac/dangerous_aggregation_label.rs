@@ -1,5 +1,7 @@
 use rampart_analysis::rbac::Request;
 
+use super::ask;
+
 use crate::context::Context;
 use crate::declare_rule;
 use crate::rule::Check;
@@ -40,16 +42,6 @@ declare_rule! {
         severity: High,
         status: Stable { since: "0.1.0" },
         check: Check::Inventory(dangerous_aggregation_label),
-    }
-}
-
-fn ask(verb: &str, group: &str, resource: &str, sub: &str) -> Request {
-    Request {
-        verb: verb.into(),
-        api_group: group.into(),
-        resource: resource.into(),
-        subresource: sub.into(),
-        ..Request::default()
     }
 }
 

@@ -1,3 +1,5 @@
+use rampart_analysis::rbac::escalation::POD_CREATING;
+
 use super::{Probe, ask, report_rights};
 use crate::context::Context;
 use crate::declare_rule;
@@ -42,20 +44,10 @@ declare_rule! {
 
 /// RBAC005
 fn workload_create_access(ctx: &mut Context<'_>) {
-    let mut requests = vec![
-        ask("create", "", "pods", ""),
-        ask("create", "", "replicationcontrollers", ""),
-    ];
-    for (group, resource) in [
-        ("apps", "deployments"),
-        ("apps", "replicasets"),
-        ("apps", "statefulsets"),
-        ("apps", "daemonsets"),
-        ("batch", "jobs"),
-        ("batch", "cronjobs"),
-    ] {
-        requests.push(ask("create", group, resource, ""));
-    }
+    let requests: Vec<_> = POD_CREATING
+        .iter()
+        .map(|(group, resource)| ask("create", group, resource, ""))
+        .collect();
     let mut changes = Vec::new();
     for verb in ["update", "patch"] {
         for (group, resource) in [
