@@ -82,6 +82,11 @@ impl Files {
         self.get(id).map_or("?", |f| f.name.as_str())
     }
 
+    /// Takes the files out, with their ids.
+    pub fn into_files(self) -> impl Iterator<Item = (FileId, SourceFile)> {
+        (0u32..).zip(self.files).map(|(i, f)| (FileId(i), f))
+    }
+
     /// All files with their ids.
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         (0u32..).zip(&self.files).map(|(i, f)| (FileId(i), f))

@@ -27,6 +27,8 @@ pub static RULES: &[&RuleMeta] = &[
     &rbac::ESCALATION_TO_CLUSTER_ADMIN,
     &rbac::ESCALATION_TO_ALL_SECRETS,
     &secrets::SECRET_IN_ENV_VAR,
+    &secrets::ENCRYPTION_AT_REST,
+    &secrets::ETCD_TRANSPORT_INSECURE,
     &network::NAMESPACE_WITHOUT_NETWORK_POLICY,
     &pod::PRIVILEGED_CONTAINER,
     &pod::HOST_NAMESPACES,

@@ -97,6 +97,26 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// Appends another load's results, renumbering its files after this one's.
+    pub fn merge(&mut self, other: Loaded) {
+        let offset = u32::try_from(self.files.len()).unwrap_or(u32::MAX);
+        let rebase = |id: FileId| FileId(id.0.saturating_add(offset));
+        for (_, file) in other.files.into_files() {
+            self.files.add(file);
+        }
+        for mut object in other.objects {
+            if let Origin::File { file, .. } = &mut object.origin {
+                *file = rebase(*file);
+            }
+            self.objects.push(object);
+        }
+        for mut d in other.diagnostics {
+            d.file = d.file.map(rebase);
+            self.diagnostics.push(d);
+        }
+        self.inputs.extend(other.inputs);
+    }
+
     /// Whether any input error occurred (the CLI exits 2).
     pub fn has_errors(&self) -> bool {
         self.diagnostics

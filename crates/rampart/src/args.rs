@@ -50,8 +50,13 @@ pub(crate) enum Command {
 #[derive(Debug, clap::Args)]
 pub(crate) struct ScanArgs {
     /// Files or directories to scan; `-` reads stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "node_root", value_name = "PATH")]
     pub(crate) paths: Vec<PathBuf>,
+    /// A copy of a control-plane node's filesystem: its static pods
+    /// (`DIR/etc/kubernetes/manifests`) are scanned, and files their flags name
+    /// (encryption configuration, audit policy) are read relative to DIR.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) node_root: Option<PathBuf>,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Text)]
     pub(crate) output: Format,

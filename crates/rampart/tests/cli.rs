@@ -567,3 +567,77 @@ fn escalations_explain_each_step() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("namespace shop:\n  get,watch on configmaps named api-settings  [RoleBinding api-config-reader -> Role api-config-reader]"), "{text}");
 }
+
+#[test]
+fn node_root_reads_static_pods_and_the_files_their_flags_name() {
+    let weak = "crates/rampart/tests/node-roots/weak";
+    let (_, report) = json(&[
+        "scan",
+        "--node-root",
+        weak,
+        "-o",
+        "json",
+        "--select",
+        "SEC,AUD",
+    ]);
+    let messages: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {}", f["code"], f["message"]))
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("SEC002") && m.contains("`identity` is the first provider")),
+        "identity first is plaintext: {messages:#?}"
+    );
+    let identity = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "SEC002")
+        .unwrap();
+    assert_eq!(
+        identity["location"]["file"],
+        "crates/rampart/tests/node-roots/weak/etc/kubernetes/enc/encryption.yaml"
+    );
+    assert_eq!(identity["location"]["line"], 6);
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("SEC003") && m.contains("plain HTTP (http://127.0.0.1:2379)")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("SEC003")
+            && m.contains("does not require certificates from its clients"))
+    );
+    let all = serde_json::to_string(&report).unwrap();
+    assert!(
+        !all.contains("dGhpcyBpcyBub3Qg"),
+        "the encryption key never appears in output"
+    );
+
+    let (_, report) = json(&[
+        "scan",
+        "--node-root",
+        "crates/rampart/tests/node-roots/strong",
+        "-o",
+        "json",
+        "--select",
+        "SEC,AUD",
+    ]);
+    assert_eq!(
+        report["findings"],
+        serde_json::json!([]),
+        "KMS v2 first, https etcd with client certs, audit on"
+    );
+    assert!(
+        report["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["path"].as_str().unwrap().ends_with("enc/encryption.yaml"))
+    );
+}

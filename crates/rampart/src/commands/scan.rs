@@ -6,7 +6,7 @@ use rampart_model::{Inventory, KubeVersion};
 use rampart_report::Report;
 use rampart_rules::pss::{LevelVersion, Version};
 use rampart_rules::{Selection, Settings, Severity};
-use rampart_source::LoadOptions;
+use rampart_source::{Input, LoadOptions};
 
 use super::{EXIT_ERROR, EXIT_FINDINGS};
 use crate::args::{FailOn, Format, ScanArgs};
@@ -43,12 +43,33 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         },
         builtin_rbac: !args.no_builtin_rbac,
     };
-    let inputs = super::inputs(&args.paths);
+    let mut inputs = super::inputs(&args.paths);
+    if let Some(root) = &args.node_root {
+        inputs.push(Input::Path(root.join("etc/kubernetes/manifests")));
+    }
     let options = LoadOptions {
         max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
     };
     let mut clock = Clock::new(args.timings);
-    let loaded = rampart_source::load(&inputs, &options);
+    let mut loaded = rampart_source::load(&inputs, &options);
+    if let Some(root) = &args.node_root {
+        // Files the components' flags name, read as the node would.
+        let facts = rampart_model::ClusterFacts::gather(&loaded.objects, None);
+        let mut extra: Vec<Input> = Vec::new();
+        for c in &facts.components {
+            for flag in ["encryption-provider-config", "audit-policy-file"] {
+                if let Some(path) = c.get(flag).filter(|p| !p.is_empty()) {
+                    let input = Input::Path(root.join(path.trim_start_matches('/')));
+                    if !extra.contains(&input) {
+                        extra.push(input);
+                    }
+                }
+            }
+        }
+        if !extra.is_empty() {
+            loaded.merge(rampart_source::load(&extra, &options));
+        }
+    }
     clock.lap("load");
     let has_input_errors = loaded.has_errors();
     let inventory = Inventory::new(loaded.files, loaded.objects, version);
