@@ -3,8 +3,14 @@
 
 mod encryption_at_rest;
 mod etcd_transport_insecure;
+mod plaintext_secret_manifest;
 mod secret_in_env_var;
+mod secret_literal_elsewhere;
+mod secret_via_environment;
 
 pub(crate) use encryption_at_rest::ENCRYPTION_AT_REST;
 pub(crate) use etcd_transport_insecure::ETCD_TRANSPORT_INSECURE;
+pub(crate) use plaintext_secret_manifest::PLAINTEXT_SECRET_MANIFEST;
 pub(crate) use secret_in_env_var::SECRET_IN_ENV_VAR;
+pub(crate) use secret_literal_elsewhere::SECRET_LITERAL_ELSEWHERE;
+pub(crate) use secret_via_environment::SECRET_VIA_ENVIRONMENT;
