@@ -229,7 +229,24 @@ pub fn credential_like(value: &str) -> bool {
         + usize::from(has_other)
         + usize::from(has_upper)
         + usize::from(has_lower);
-    classes >= 2 && entropy(v) >= 3.0
+    if looks_like_object_name(v) {
+        return false;
+    }
+    classes >= 2 && entropy(v) >= 3.0 && (v.chars().count() >= 10 || classes >= 3)
+}
+
+/// Lower-case DNS-style names and `namespace/name` references (`cluster0`,
+/// `cert-manager/webhook-ca`) name things; long hex strings, which look alike, are keys.
+fn looks_like_object_name(v: &str) -> bool {
+    let is_hex_key = v.len() >= 16 && v.bytes().all(|b| b.is_ascii_hexdigit());
+    let label = |p: &str| {
+        !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+            && !p.starts_with('-')
+            && !p.ends_with('-')
+    };
+    !is_hex_key && v.split('/').all(label)
 }
 
 /// Shannon entropy in bits per character.
