@@ -273,6 +273,23 @@ impl<'a> PodTemplate<'a> {
         self.metadata?.get("annotations")?.get(key)?.as_str()
     }
 
+    /// The position of the pod spec's key (`spec:`), for findings about a field the
+    /// spec lacks.
+    pub fn spec_key_pos(&self) -> Pos {
+        let (parent, last) = self
+            .spec_path
+            .rsplit_once('.')
+            .unwrap_or(("", self.spec_path));
+        let parent = if parent.is_empty() {
+            Some(&self.object.root)
+        } else {
+            self.object.root.path(parent)
+        };
+        parent
+            .and_then(|p| p.entry(last))
+            .map_or(self.spec.pos, |e| e.key_pos)
+    }
+
     /// The position of the pod spec (for findings about the pod as a whole).
     pub fn pos(&self) -> Pos {
         self.spec.pos
