@@ -23,6 +23,8 @@ pub struct Report<'a> {
     pub diagnostics: &'a [InputDiagnostic],
     /// One entry per input file.
     pub inputs: &'a [InputStatus],
+    /// Lines that hold secret values: never shown, even as context.
+    pub sensitive: &'a std::collections::HashSet<(rampart_model::FileId, u32)>,
 }
 
 /// Counts of findings by practice and severity.

@@ -62,9 +62,17 @@ pub fn write(report: &Report<'_>, options: TextOptions, out: &mut dyn Write) -> 
             f.message
         )?;
         if n < options.max_snippets {
-            if let Some(file) = f.file.and_then(|id| files.get(id)) {
-                // A finding with evidence points at a secret: its line is shown masked.
-                snippet(out, file, f.pos, f.evidence.is_some())?;
+            if let Some((id, file)) = f.file.and_then(|id| Some((id, files.get(id)?))) {
+                // Lines holding secrets are shown masked, whichever finding shows them.
+                let secret = |line: u32| report.sensitive.contains(&(id, line));
+                let before = f.pos.line.saturating_sub(1);
+                snippet(
+                    out,
+                    file,
+                    f.pos,
+                    f.evidence.is_some() || secret(f.pos.line),
+                    secret(before),
+                )?;
             }
             if let Some(e) = &f.evidence {
                 writeln!(
@@ -115,29 +123,44 @@ fn first_sentence(text: &str) -> &str {
 }
 
 /// The marked line with one line of context before it. With `secret`, everything from
-/// the marked value to the end of the line is masked.
-fn snippet(out: &mut dyn Write, file: &SourceFile, pos: Pos, secret: bool) -> io::Result<()> {
+/// the marked value to the end of the line is masked; with `secret_before`, the value of
+/// the context line is.
+fn snippet(
+    out: &mut dyn Write,
+    file: &SourceFile,
+    pos: Pos,
+    secret: bool,
+    secret_before: bool,
+) -> io::Result<()> {
     let Some(line) = file.line(pos.line) else {
         return Ok(());
     };
-    let masked;
     let line = if secret {
-        masked = mask_from(
+        mask_from(
             line,
             usize::try_from(pos.col.saturating_sub(1)).unwrap_or(0),
-        );
-        masked.as_str()
+        )
     } else {
-        line
+        line.to_string()
     };
     if pos.line > 1
         && let Some(before) = file.line(pos.line - 1)
     {
-        writeln!(out, "{:>10} {BLUE}│{BLUE:#} {}", pos.line - 1, clip(before))?;
+        let before = if secret_before {
+            mask_line(before)
+        } else {
+            before.to_string()
+        };
+        writeln!(
+            out,
+            "{:>10} {BLUE}│{BLUE:#} {}",
+            pos.line - 1,
+            clip(&before)
+        )?;
     }
-    writeln!(out, "{:>10} {BLUE}│{BLUE:#} {}", pos.line, clip(line))?;
+    writeln!(out, "{:>10} {BLUE}│{BLUE:#} {}", pos.line, clip(&line))?;
     let start = usize::try_from(pos.col.saturating_sub(1)).unwrap_or(0);
-    let width = token_width(line, start).max(1);
+    let width = token_width(&line, start).max(1);
     let pad: String = line
         .chars()
         .take(start)
@@ -149,6 +172,18 @@ fn snippet(out: &mut dyn Write, file: &SourceFile, pos: Pos, secret: bool) -> io
         "",
         "^".repeat(width.min(80))
     )
+}
+
+/// Masks the value of a whole line: after its key (`key: `), after a list dash, or all.
+fn mask_line(line: &str) -> String {
+    let indent = line.len() - line.trim_start().len();
+    let body = line.trim_start();
+    let start = if body.starts_with("- ") {
+        indent + 2
+    } else {
+        indent
+    };
+    mask_from(line, line.get(..start).map_or(0, |p| p.chars().count()))
 }
 
 /// Replaces the value that starts at character `start` (or, when a key starts there,

@@ -273,6 +273,51 @@ pub fn entropy(s: &str) -> f64 {
         .sum()
 }
 
+/// The lines of every text that hold a secret value, so that no output shows them,
+/// even as context of another finding: values the detector recognises (under their
+/// key as the name, or as a `--flag=value`), every value of a Secret's `data` and
+/// `stringData`, and every `secret` of an EncryptionConfiguration. Block scalars mark
+/// all their lines.
+pub fn sensitive_lines(
+    inventory: &rampart_model::Inventory,
+) -> std::collections::HashSet<(rampart_model::FileId, u32)> {
+    use rampart_model::{Node, Value};
+    let mut lines = std::collections::HashSet::new();
+    for object in &inventory.objects {
+        let Some(file) = object.file() else { continue };
+        let kind = object.kind();
+        let mut stack: Vec<(&Node, &str, bool)> = vec![(&object.root, "", false)];
+        while let Some((node, key, forced)) = stack.pop() {
+            match &node.value {
+                Value::Map(m) => {
+                    for e in m {
+                        let force = forced
+                            || (kind == "Secret" && matches!(&*e.key, "data" | "stringData"))
+                            || (kind == "EncryptionConfiguration" && &*e.key == "secret");
+                        stack.push((&e.value, &e.key, force));
+                    }
+                }
+                Value::Seq(items) => stack.extend(items.iter().map(|n| (n, key, forced))),
+                Value::Str(s) => {
+                    let flagged = forced
+                        || classify(key, s).is_some()
+                        || s.strip_prefix("--")
+                            .and_then(|f| f.split_once('='))
+                            .is_some_and(|(f, v)| classify(f, v).is_some());
+                    if flagged && node.pos.is_known() {
+                        let extra = u32::try_from(s.matches('\n').count()).unwrap_or(0);
+                        for line in node.pos.line..=node.pos.line.saturating_add(extra) {
+                            lines.insert((file, line));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,7 +81,9 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     };
 
     clock.lap("rules");
+    let sensitive = rampart_rules::secrets::sensitive_lines(&inventory);
     let report = Report {
+        sensitive: &sensitive,
         inventory: &inventory,
         findings: &outcome.findings,
         suppressed: outcome.suppressed,
