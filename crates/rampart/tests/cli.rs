@@ -618,6 +618,30 @@ fn node_root_reads_static_pods_and_the_files_their_flags_name() {
         !all.contains("dGhpcyBpcyBub3Qg"),
         "the encryption key never appears in output"
     );
+    // A saved process command line (proc/777/cmdline) counts like a static pod.
+    let saved = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["location"]["file"]
+                .as_str()
+                .unwrap()
+                .ends_with("proc/777/cmdline (process command line)")
+                && f["message"].as_str().unwrap().contains("plain HTTP")
+        })
+        .expect("a finding on the saved etcd command line");
+    assert!(
+        saved["message"]
+            .as_str()
+            .unwrap()
+            .contains("plain HTTP on http://10.0.0.9:2379"),
+        "{saved:#}"
+    );
+    assert_eq!(
+        saved["location"]["line"], 6,
+        "the line of the flag in the rendered command line"
+    );
 
     let (_, report) = json(&[
         "scan",

@@ -69,6 +69,9 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         if !extra.is_empty() {
             loaded.merge(rampart_source::load(&extra, &options));
         }
+        for (name, text) in saved_command_lines(root) {
+            loaded.merge(rampart_source::load_str(&name, &text));
+        }
     }
     clock.lap("load");
     let has_input_errors = loaded.has_errors();
@@ -160,4 +163,56 @@ impl Clock {
             self.last = now;
         }
     }
+}
+
+/// Saved process command lines (`DIR/proc/<pid>/cmdline`, NUL-separated, as Linux
+/// exposes them) of control-plane components, each turned into the Pod that would run
+/// it, so their flags feed the cluster facts like a static pod's. The text is JSON with
+/// one argument per line, so findings point at the flag.
+fn saved_command_lines(root: &std::path::Path) -> Vec<(String, String)> {
+    const COMPONENTS: [&str; 5] = [
+        "kube-apiserver",
+        "etcd",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "kubelet",
+    ];
+    let Ok(entries) = std::fs::read_dir(root.join("proc")) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let mut paths: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("cmdline"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let args: Vec<String> = bytes
+            .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let Some(binary) = args
+            .first()
+            .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
+        else {
+            continue;
+        };
+        if !COMPONENTS.contains(&binary.as_str()) {
+            continue;
+        }
+        let quoted: Vec<String> = args
+            .iter()
+            .map(|a| serde_json::Value::from(a.as_str()).to_string())
+            .collect();
+        let text = format!(
+            "{{\"apiVersion\": \"v1\", \"kind\": \"Pod\",\n \"metadata\": {{\"name\": \"{binary}\", \"namespace\": \"kube-system\", \"annotations\": {{\"kubernetes.io/config.source\": \"file\"}}}},\n \"spec\": {{\"containers\": [{{\"name\": \"{binary}\", \"command\": [\n  {}\n ]}}]}}}}\n",
+            quoted.join(",\n  ")
+        );
+        found.push((format!("{} (process command line)", path.display()), text));
+    }
+    found
 }
