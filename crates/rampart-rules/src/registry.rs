@@ -35,6 +35,7 @@ pub static RULES: &[&RuleMeta] = &[
     &secrets::AUTOMOUNT_TOKEN_UNUSED,
     &secrets::DEFAULT_SERVICE_ACCOUNT_USED,
     &secrets::SECRET_PARTITIONING,
+    &secrets::APISERVER_TLS_FLAGS,
     &network::NAMESPACE_WITHOUT_NETWORK_POLICY,
     &pod::PRIVILEGED_CONTAINER,
     &pod::HOST_NAMESPACES,

@@ -1,6 +1,7 @@
 //! Rules for keeping secrets secret
 //! ([Kubernetes: Good practices for Secrets](https://kubernetes.io/docs/concepts/security/secrets-good-practices/)).
 
+mod apiserver_tls_flags;
 mod automount_token_unused;
 mod default_service_account_used;
 mod encryption_at_rest;
@@ -11,6 +12,7 @@ mod secret_literal_elsewhere;
 mod secret_partitioning;
 mod secret_via_environment;
 
+pub(crate) use apiserver_tls_flags::APISERVER_TLS_FLAGS;
 pub(crate) use automount_token_unused::AUTOMOUNT_TOKEN_UNUSED;
 pub(crate) use default_service_account_used::DEFAULT_SERVICE_ACCOUNT_USED;
 pub(crate) use encryption_at_rest::ENCRYPTION_AT_REST;
