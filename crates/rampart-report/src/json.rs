@@ -2,15 +2,21 @@
 //!
 //! The shape is documented by `docs/schema/scan-v1.schema.json`; `schemaVersion` is
 //! raised whenever a field changes meaning or disappears (adding fields does not).
+//!
+//! The report is serialized straight from borrowed views of the findings: a scan of a
+//! large cluster has tens of thousands of findings, and building a `serde_json::Value`
+//! for each one first cost more than the rules themselves.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
-use rampart_model::Pos;
+use rampart_model::facts::VersionSource;
+use rampart_model::{InputDiagnostic, ObjectRef, Pos};
 use rampart_rules::{Finding, Practice, Severity};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
-use crate::{Report, Scorecard};
+use crate::{InputStatus, Report, Scorecard};
 
 /// The version of the JSON shape.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -26,6 +32,48 @@ struct Location<'a> {
     field_path: &'a str,
 }
 
+#[derive(Serialize)]
+struct EvidenceJson<'a> {
+    kind: &'a str,
+    length: usize,
+    hash: String,
+}
+
+#[derive(Serialize)]
+struct StepJson<'a> {
+    text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object: Option<&'a ObjectRef>,
+}
+
+#[derive(Serialize)]
+struct RelatedJson<'a> {
+    file: &'a str,
+    line: Option<u32>,
+    column: Option<u32>,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FindingJson<'a> {
+    code: &'a str,
+    name: &'a str,
+    practice: &'a str,
+    severity: &'a str,
+    message: &'a str,
+    object: &'a ObjectRef,
+    location: Location<'a>,
+    remediation: &'a str,
+    docs_url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<EvidenceJson<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    steps: Vec<StepJson<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<RelatedJson<'a>>,
+}
+
 fn known(pos: Pos) -> (Option<u32>, Option<u32>) {
     if pos.is_known() {
         (Some(pos.line), Some(pos.col))
@@ -34,114 +82,216 @@ fn known(pos: Pos) -> (Option<u32>, Option<u32>) {
     }
 }
 
-/// One finding as JSON.
-pub fn finding_json(report: &Report<'_>, f: &Finding) -> Value {
-    let file = f.file.map_or("", |id| report.inventory.files.name(id));
-    let (line, column) = known(f.pos);
-    let mut out = Map::new();
-    out.insert("code".into(), json!(f.rule.code));
-    out.insert("name".into(), json!(f.rule.name));
-    out.insert("practice".into(), json!(f.rule.practice.slug()));
-    out.insert("severity".into(), json!(f.severity.as_str()));
-    out.insert("message".into(), json!(f.message));
-    out.insert("object".into(), json!(f.object));
-    out.insert(
-        "location".into(),
-        json!(Location {
-            file,
-            line,
-            column,
-            field_path: &f.field_path
-        }),
-    );
-    out.insert(
-        "remediation".into(),
-        json!(f.help.clone().unwrap_or_else(|| f.rule.remediation())),
-    );
-    out.insert("docsUrl".into(), json!(f.rule.docs_url()));
-    if let Some(e) = &f.evidence {
-        out.insert(
-            "evidence".into(),
-            json!({"kind": e.kind, "length": e.length, "hash": format!("sha256:{}", e.hash)}),
-        );
-    }
-    if !f.steps.is_empty() {
-        let steps: Vec<Value> = f
-            .steps
-            .iter()
-            .map(|s| match &s.object {
-                Some(o) => json!({"text": s.text, "object": o}),
-                None => json!({"text": s.text}),
-            })
-            .collect();
-        out.insert("steps".into(), Value::Array(steps));
-    }
-    if !f.related.is_empty() {
-        let related: Vec<Value> = f
-            .related
-            .iter()
-            .map(|r| {
-                let (line, column) = known(r.pos);
-                json!({"file": r.file.map_or("", |id| report.inventory.files.name(id)), "line": line, "column": column, "message": r.message})
-            })
-            .collect();
-        out.insert("related".into(), Value::Array(related));
-    }
-    Value::Object(out)
+/// A rule's remediation and docs link, rendered once per rule rather than per finding.
+struct RuleText {
+    remediation: String,
+    docs_url: String,
 }
 
-/// The whole report as a JSON value.
-pub fn report_json(report: &Report<'_>) -> Value {
-    let card = Scorecard::new(report.findings);
-    let by_severity: Map<String, Value> = Severity::ALL
-        .iter()
-        .map(|s| (s.as_str().to_string(), json!(card.total(*s))))
-        .collect();
-    let by_practice: Map<String, Value> = Practice::ALL
-        .iter()
-        .map(|p| {
-            let counts: Map<String, Value> = Severity::ALL
+/// The findings array, serialized one element at a time.
+struct Findings<'r, 'a> {
+    report: &'r Report<'a>,
+    rules: HashMap<&'static str, RuleText>,
+}
+
+impl<'r, 'a> Findings<'r, 'a> {
+    fn new(report: &'r Report<'a>) -> Self {
+        let mut rules = HashMap::new();
+        for f in report.findings {
+            rules.entry(f.rule.code).or_insert_with(|| RuleText {
+                remediation: f.rule.remediation(),
+                docs_url: f.rule.docs_url(),
+            });
+        }
+        Self { report, rules }
+    }
+
+    fn file(&self, id: Option<rampart_model::FileId>) -> &'r str {
+        id.map_or("", |id| self.report.inventory.files.name(id))
+    }
+
+    fn view<'s>(&'s self, f: &'s Finding, rule: &'s RuleText) -> FindingJson<'s> {
+        let (line, column) = known(f.pos);
+        FindingJson {
+            code: f.rule.code,
+            name: f.rule.name,
+            practice: f.rule.practice.slug(),
+            severity: f.severity.as_str(),
+            message: &f.message,
+            object: &f.object,
+            location: Location {
+                file: self.file(f.file),
+                line,
+                column,
+                field_path: &f.field_path,
+            },
+            remediation: f.help.as_deref().unwrap_or(&rule.remediation),
+            docs_url: &rule.docs_url,
+            evidence: f.evidence.as_ref().map(|e| EvidenceJson {
+                kind: &e.kind,
+                length: e.length,
+                hash: format!("sha256:{}", e.hash),
+            }),
+            steps: f
+                .steps
                 .iter()
-                .map(|s| (s.as_str().to_string(), json!(card.get(*p, *s))))
-                .collect();
-            (p.slug().to_string(), Value::Object(counts))
-        })
-        .collect();
-    let version = report
-        .inventory
-        .facts
-        .version
-        .map(|(v, source)| json!({"version": v.to_string(), "source": source}));
-    let inputs: Vec<Value> = report
-        .inputs
-        .iter()
-        .map(|i| json!({"path": i.path, "status": i.status.as_str(), "documents": i.documents, "objects": i.objects}))
-        .collect();
+                .map(|s| StepJson {
+                    text: &s.text,
+                    object: s.object.as_ref(),
+                })
+                .collect(),
+            related: f
+                .related
+                .iter()
+                .map(|r| {
+                    let (line, column) = known(r.pos);
+                    RelatedJson {
+                        file: self.file(r.file),
+                        line,
+                        column,
+                        message: &r.message,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Serialize for Findings<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.report.findings.len()))?;
+        for f in self.report.findings {
+            // `new` saw every finding's rule; the fallback only keeps this total.
+            if let Some(rule) = self.rules.get(f.rule.code) {
+                seq.serialize_element(&self.view(f, rule))?;
+            } else {
+                let rule = RuleText {
+                    remediation: f.rule.remediation(),
+                    docs_url: f.rule.docs_url(),
+                };
+                seq.serialize_element(&self.view(f, &rule))?;
+            }
+        }
+        seq.end()
+    }
+}
+
+/// Severity names to counts, in severity order: of one practice, or of all.
+struct Counts<'c>(&'c Scorecard, Option<Practice>);
+
+impl Serialize for Counts<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(Severity::ALL.len()))?;
+        for s in Severity::ALL {
+            let count = match self.1 {
+                Some(p) => self.0.get(p, s),
+                None => self.0.total(s),
+            };
+            map.serialize_entry(s.as_str(), &count)?;
+        }
+        map.end()
+    }
+}
+
+/// Practice slugs to their severity counts.
+struct ByPractice<'c>(&'c Scorecard);
+
+impl Serialize for ByPractice<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(Practice::ALL.len()))?;
+        for p in Practice::ALL {
+            map.serialize_entry(p.slug(), &Counts(self.0, Some(p)))?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary<'c> {
+    findings: usize,
+    suppressed: usize,
+    objects: usize,
+    input_errors: usize,
+    by_severity: Counts<'c>,
+    by_practice: ByPractice<'c>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct VersionJson {
+    version: String,
+    source: VersionSource,
+}
+
+#[derive(Serialize)]
+struct InputJson<'a> {
+    path: &'a str,
+    status: &'a str,
+    documents: u32,
+    objects: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReportJson<'r, 'a, 'c> {
+    schema_version: u32,
+    tool: Tool,
+    kubernetes_version: Option<VersionJson>,
+    summary: Summary<'c>,
+    inputs: Vec<InputJson<'r>>,
+    diagnostics: &'a [InputDiagnostic],
+    findings: Findings<'r, 'a>,
+}
+
+/// Writes the report as pretty JSON.
+pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let card = Scorecard::new(report.findings);
     let input_errors = report
         .diagnostics
         .iter()
         .filter(|d| d.level == rampart_model::InputLevel::Error)
         .count();
-    json!({
-        "schemaVersion": SCHEMA_VERSION,
-        "tool": {"name": "rampart", "version": env!("CARGO_PKG_VERSION")},
-        "kubernetesVersion": version,
-        "summary": {
-            "findings": report.findings.len(),
-            "suppressed": report.suppressed,
-            "objects": report.inventory.objects.len(),
-            "inputErrors": input_errors,
-            "bySeverity": by_severity,
-            "byPractice": by_practice,
+    let json = ReportJson {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "rampart",
+            version: env!("CARGO_PKG_VERSION"),
         },
-        "inputs": inputs,
-        "diagnostics": report.diagnostics,
-        "findings": report.findings.iter().map(|f| finding_json(report, f)).collect::<Vec<_>>(),
-    })
+        kubernetes_version: report
+            .inventory
+            .facts
+            .version
+            .map(|(v, source)| VersionJson {
+                version: v.to_string(),
+                source,
+            }),
+        summary: Summary {
+            findings: report.findings.len(),
+            suppressed: report.suppressed,
+            objects: report.inventory.objects.len(),
+            input_errors,
+            by_severity: Counts(&card, None),
+            by_practice: ByPractice(&card),
+        },
+        inputs: report.inputs.iter().map(input_json).collect(),
+        diagnostics: report.diagnostics,
+        findings: Findings::new(report),
+    };
+    serde_json::to_writer_pretty(&mut *out, &json)?;
+    writeln!(out)
 }
 
-/// Writes the report as pretty JSON.
-pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &report_json(report))?;
-    writeln!(out)
+fn input_json(i: &InputStatus) -> InputJson<'_> {
+    InputJson {
+        path: &i.path,
+        status: i.status.as_str(),
+        documents: i.documents,
+        objects: i.objects,
+    }
 }

@@ -84,7 +84,12 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     };
 
     clock.lap("rules");
-    let sensitive = rampart_rules::secrets::sensitive_lines(&inventory);
+    // Only code frames show source lines; machine formats never need the mask.
+    let sensitive = if args.output == Format::Text {
+        rampart_rules::secrets::sensitive_lines(&inventory)
+    } else {
+        std::collections::HashSet::new()
+    };
     let report = Report {
         sensitive: &sensitive,
         inventory: &inventory,
