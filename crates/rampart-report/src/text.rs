@@ -124,7 +124,8 @@ fn first_sentence(text: &str) -> &str {
 
 /// The marked line with one line of context before it. With `secret`, everything from
 /// the marked value to the end of the line is masked; with `secret_before`, the value of
-/// the context line is.
+/// the context line is. Long lines (minified JSON is one line) show a window around the
+/// marked column, so the work per frame does not grow with the line.
 fn snippet(
     out: &mut dyn Write,
     file: &SourceFile,
@@ -135,43 +136,106 @@ fn snippet(
     let Some(line) = file.line(pos.line) else {
         return Ok(());
     };
-    let line = if secret {
-        mask_from(
-            line,
-            usize::try_from(pos.col.saturating_sub(1)).unwrap_or(0),
-        )
+    let column = usize::try_from(pos.col.saturating_sub(1)).unwrap_or(0);
+    let view = Window::around(line, column);
+    let shown = if secret {
+        mask_from(view.text, view.column)
     } else {
-        line.to_string()
+        view.text.to_string()
     };
     if pos.line > 1
         && let Some(before) = file.line(pos.line - 1)
     {
-        let before = if secret_before {
-            mask_line(before)
+        let before = Window::around(before, 0);
+        let text = if secret_before {
+            mask_line(before.text)
         } else {
-            before.to_string()
+            before.text.to_string()
         };
         writeln!(
             out,
             "{:>10} {BLUE}│{BLUE:#} {}",
             pos.line - 1,
-            clip(&before)
+            before.decorate(&text)
         )?;
     }
-    writeln!(out, "{:>10} {BLUE}│{BLUE:#} {}", pos.line, clip(&line))?;
-    let start = usize::try_from(pos.col.saturating_sub(1)).unwrap_or(0);
-    let width = token_width(&line, start).max(1);
-    let pad: String = line
+    writeln!(
+        out,
+        "{:>10} {BLUE}│{BLUE:#} {}",
+        pos.line,
+        view.decorate(&shown)
+    )?;
+    let width = token_width(&shown, view.column).max(1);
+    // Under the window's leading ellipsis, if any.
+    let lead = if view.clipped_start { "   " } else { "" };
+    let pad: String = shown
         .chars()
-        .take(start)
+        .take(view.column)
         .map(|c| if c == '\t' { '\t' } else { ' ' })
         .collect();
     writeln!(
         out,
-        "{:>10} {BLUE}│{BLUE:#} {pad}{BLUE}{}{BLUE:#}",
+        "{:>10} {BLUE}│{BLUE:#} {lead}{pad}{BLUE}{}{BLUE:#}",
         "",
         "^".repeat(width.min(80))
     )
+}
+
+/// The part of a line a code frame shows.
+struct Window<'l> {
+    /// The shown characters.
+    text: &'l str,
+    /// The marked column within `text`, in characters.
+    column: usize,
+    /// Characters before `text` were left out.
+    clipped_start: bool,
+    /// Characters after `text` were left out.
+    clipped_end: bool,
+}
+
+impl<'l> Window<'l> {
+    /// At most this many characters are shown.
+    const WIDTH: usize = 160;
+    /// Characters kept before the marked column when the line is clipped.
+    const LEAD: usize = 40;
+
+    /// The whole line when it is short; otherwise a window that starts a little before
+    /// `column` (in characters). Reads the line only up to the window's end.
+    fn around(line: &'l str, column: usize) -> Self {
+        if line.len() <= Self::WIDTH {
+            return Window {
+                text: line,
+                column,
+                clipped_start: false,
+                clipped_end: false,
+            };
+        }
+        let first = column.saturating_sub(Self::LEAD);
+        let mut from = line.len();
+        let mut to = line.len();
+        for (n, (i, _)) in line.char_indices().enumerate() {
+            if n == first {
+                from = i;
+            }
+            if n == first + Self::WIDTH - 6 {
+                to = i;
+                break;
+            }
+        }
+        Window {
+            text: line.get(from..to).unwrap_or(""),
+            column: column - first,
+            clipped_start: first > 0,
+            clipped_end: to < line.len(),
+        }
+    }
+
+    /// `text` (the window, possibly masked) with ellipses where the line was clipped.
+    fn decorate(&self, text: &str) -> String {
+        let lead = if self.clipped_start { "..." } else { "" };
+        let tail = if self.clipped_end { "..." } else { "" };
+        format!("{lead}{text}{tail}")
+    }
 }
 
 /// Masks the value of a whole line: after its key (`key: `), after a list dash, or all.
@@ -210,21 +274,13 @@ pub(crate) fn mask_from(line: &str, start: usize) -> String {
     format!("{head}{kept}{sep}«redacted»")
 }
 
-fn clip(line: &str) -> String {
-    if line.chars().count() > 160 {
-        let mut s: String = line.chars().take(157).collect();
-        s.push_str("...");
-        s
-    } else {
-        line.to_string()
-    }
-}
-
 /// How many characters the token at `start` spans: a quoted string to its closing
 /// quote, otherwise up to a comment or the end of the line.
 fn token_width(line: &str, start: usize) -> usize {
     let rest: Vec<char> = line.chars().skip(start).collect();
     match rest.first() {
+        // A flow map or list (minified JSON): mark its opening bracket only.
+        Some('{' | '[') | None => 1,
         Some(&q @ ('"' | '\'')) => rest
             .iter()
             .skip(1)
@@ -237,7 +293,6 @@ fn token_width(line: &str, start: usize) -> usize {
             let token = token.strip_suffix(',').unwrap_or(token);
             token.chars().count()
         }
-        None => 1,
     }
 }
 
@@ -339,7 +394,25 @@ pub fn write_diagnostics_of(
 
 #[cfg(test)]
 mod tests {
-    use super::mask_from;
+    use super::{Window, mask_from};
+
+    #[test]
+    fn long_lines_show_a_window_around_the_column() {
+        let line = format!("{}\"secret\": \"x\"{}", "a".repeat(5000), "b".repeat(5000));
+        let view = Window::around(&line, 5000);
+        assert!(view.clipped_start && view.clipped_end);
+        assert_eq!(view.text.chars().count(), Window::WIDTH - 6);
+        assert_eq!(
+            view.text.get(view.column..view.column + 8),
+            Some("\"secret\"")
+        );
+        let short = Window::around("  image: nginx", 9);
+        assert_eq!((short.text, short.column), ("  image: nginx", 9));
+        assert!(!short.clipped_start && !short.clipped_end);
+        // A column past the end of the line shows nothing rather than panicking.
+        let past = Window::around(&line, 20_000);
+        assert_eq!(past.text, "");
+    }
 
     #[test]
     fn masks_values_and_keeps_keys() {

@@ -282,9 +282,12 @@ pub fn sensitive_lines(
     inventory: &rampart_model::Inventory,
 ) -> std::collections::HashSet<(rampart_model::FileId, u32)> {
     use rampart_model::{Node, Value};
-    let mut lines = std::collections::HashSet::new();
-    for object in &inventory.objects {
-        let Some(file) = object.file() else { continue };
+    use rayon::prelude::*;
+    let per_object = inventory.objects.par_iter().map(|object| {
+        let mut lines = Vec::new();
+        let Some(file) = object.file() else {
+            return lines;
+        };
         let kind = object.kind();
         let mut stack: Vec<(&Node, &str, bool)> = vec![(&object.root, "", false)];
         while let Some((node, key, forced)) = stack.pop() {
@@ -307,15 +310,16 @@ pub fn sensitive_lines(
                     if flagged && node.pos.is_known() {
                         let extra = u32::try_from(s.matches('\n').count()).unwrap_or(0);
                         for line in node.pos.line..=node.pos.line.saturating_add(extra) {
-                            lines.insert((file, line));
+                            lines.push((file, line));
                         }
                     }
                 }
                 _ => {}
             }
         }
-    }
-    lines
+        lines
+    });
+    per_object.flatten_iter().collect()
 }
 
 #[cfg(test)]
