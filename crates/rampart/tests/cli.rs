@@ -280,6 +280,39 @@ fn json_and_list_inputs() {
 }
 
 #[test]
+fn minified_json_frames_show_the_finding_not_the_start_of_the_line() {
+    // One line: ten padding pods, then a privileged one, then a Secret.
+    let pad = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"pad","namespace":"x"},"data":{"k":"v"}},"#;
+    let list = format!(
+        r#"{{"apiVersion":"v1","kind":"List","items":[{}{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"p","namespace":"x"}},"spec":{{"containers":[{{"name":"c","image":"nginx:1.27","securityContext":{{"privileged":true}}}}]}}}},{{"apiVersion":"v1","kind":"Secret","metadata":{{"name":"s","namespace":"x"}},"stringData":{{"password":"Sup3rS3cretValue!"}}}}]}}"#,
+        pad.repeat(10)
+    );
+    let out = rampart_stdin(
+        &["scan", "-", "--select", "POD001,SEC001"],
+        Some(list.as_bytes()),
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("Sup3rS3"), "secret value leaked: {text}");
+    let frame = text
+        .lines()
+        .find(|l| l.contains("1 │ ...") && l.contains("privileged"))
+        .unwrap_or_else(|| panic!("no windowed frame around the finding: {text}"));
+    assert!(frame.chars().count() < 200, "frame is clipped: {frame}");
+    let caret = text.lines().skip_while(|l| *l != frame).nth(1).unwrap();
+    // The line also holds a secret, so the marked value and the rest of the line are
+    // masked; the caret still sits right after `"privileged":`.
+    let column = |line: &str, byte: usize| line[..byte].chars().count();
+    let caret_at = caret.find('^').map(|i| column(caret, i));
+    let value_at = frame
+        .find(r#""privileged":"#)
+        .map(|i| column(frame, i) + r#""privileged":"#.len());
+    assert_eq!(
+        caret_at, value_at,
+        "the caret marks the value:\n{frame}\n{caret}"
+    );
+}
+
+#[test]
 fn kustomizations_are_rendered_or_explained() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
