@@ -79,9 +79,15 @@ pub fn run(inventory: &Inventory, selection: &Selection, settings: &Settings) ->
     let policies = &policies;
     let rbac = Rbac::build(inventory, settings.builtin_rbac);
     let rbac = &rbac;
-    let escalations = crate::derived::escalations(inventory, rbac, policies);
-    let escalations = &escalations;
     let rules = selection.rules();
+    // Only RBAC rules walk the escalation graph, and building it is a tenth of a full
+    // scan of a large cluster: skip it when none of them runs.
+    let escalations = if rules.iter().any(|r| r.practice == crate::Practice::Rbac) {
+        crate::derived::escalations(inventory, rbac, policies)
+    } else {
+        rampart_analysis::rbac::escalation::Escalations::default()
+    };
+    let escalations = &escalations;
     let template_rules: Vec<_> = rules
         .iter()
         .filter_map(|r| match r.check {
