@@ -1,5 +1,7 @@
 //! What a rule sees and how it reports.
 
+use std::sync::OnceLock;
+
 use rampart_model::{Inventory, Object, Pos};
 
 use rampart_analysis::rbac::Rbac;
@@ -20,8 +22,9 @@ pub struct Context<'a> {
     pub policies: &'a Policies,
     /// The RBAC authorizer over the inventory's roles and bindings.
     pub rbac: &'a Rbac,
-    /// Privilege-escalation paths between identities.
-    pub escalations: &'a Escalations,
+    /// Privilege-escalation paths between identities, built by the first rule that
+    /// asks (see [`Context::escalations`]).
+    escalations: &'a OnceLock<Escalations>,
     pub(crate) findings: Vec<Finding>,
     /// The Pod Security verdict of the last pod evaluated (object index, policy,
     /// violations): the POD rules share one evaluation per pod.
@@ -35,7 +38,7 @@ impl<'a> Context<'a> {
         settings: &'a Settings,
         policies: &'a Policies,
         rbac: &'a Rbac,
-        escalations: &'a Escalations,
+        escalations: &'a OnceLock<Escalations>,
     ) -> Self {
         Context {
             inventory,
@@ -46,6 +49,15 @@ impl<'a> Context<'a> {
             findings: Vec::new(),
             pss_memo: None,
         }
+    }
+
+    /// Privilege-escalation paths between identities. The graph is built once per run,
+    /// when a rule first needs it, so the rules that do not can run meanwhile and a
+    /// selection without them never pays for it.
+    pub fn escalations(&self) -> &'a Escalations {
+        let (inventory, rbac, policies) = (self.inventory, self.rbac, self.policies);
+        self.escalations
+            .get_or_init(|| crate::derived::escalations(inventory, rbac, policies))
     }
 
     /// Reports a finding about `object` at `pos` (field path `path`, relative to the

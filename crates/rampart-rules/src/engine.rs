@@ -80,13 +80,8 @@ pub fn run(inventory: &Inventory, selection: &Selection, settings: &Settings) ->
     let rbac = Rbac::build(inventory, settings.builtin_rbac);
     let rbac = &rbac;
     let rules = selection.rules();
-    // Only RBAC rules walk the escalation graph, and building it is a tenth of a full
-    // scan of a large cluster: skip it when none of them runs.
-    let escalations = if rules.iter().any(|r| r.practice == crate::Practice::Rbac) {
-        crate::derived::escalations(inventory, rbac, policies)
-    } else {
-        rampart_analysis::rbac::escalation::Escalations::default()
-    };
+    // Built by the first rule that walks it (`Context::escalations`).
+    let escalations = std::sync::OnceLock::new();
     let escalations = &escalations;
     let template_rules: Vec<_> = rules
         .iter()

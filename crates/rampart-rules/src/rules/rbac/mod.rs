@@ -186,7 +186,7 @@ pub(crate) fn report_paths(ctx: &mut Context<'_>, meta: &'static RuleMeta, goal:
     use rampart_analysis::rbac::escalation::Node;
     let rbac = ctx.rbac;
     let inventory = ctx.inventory;
-    let graph = ctx.escalations;
+    let graph = ctx.escalations();
     let mut seen: Vec<Node> = Vec::new();
     for binding in rbac.bindings.iter().filter(|b| !b.builtin) {
         for subject in binding.subjects.iter().filter(|s| !is_system(s)) {
