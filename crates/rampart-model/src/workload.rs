@@ -111,8 +111,23 @@ impl<'a> Container<'a> {
 
     /// The `env` entries that are maps, with their indexes.
     pub fn env(&self) -> impl Iterator<Item = (usize, &'a Node)> {
+        self.entries("env")
+    }
+
+    /// The `envFrom` entries that are maps, with their indexes.
+    pub fn env_from(&self) -> impl Iterator<Item = (usize, &'a Node)> {
+        self.entries("envFrom")
+    }
+
+    /// The `volumeMounts` entries that are maps, with their indexes.
+    pub fn volume_mounts(&self) -> impl Iterator<Item = (usize, &'a Node)> {
+        self.entries("volumeMounts")
+    }
+
+    /// The map items of the list under `key`, with their indexes in the list.
+    fn entries(&self, key: &str) -> impl Iterator<Item = (usize, &'a Node)> {
         self.node
-            .get("env")
+            .get(key)
             .and_then(Node::as_seq)
             .unwrap_or_default()
             .iter()

@@ -43,7 +43,8 @@ pub(crate) use webhook_configuration_write::WEBHOOK_CONFIGURATION_WRITE;
 pub(crate) use wildcard_grant::WILDCARD_GRANT;
 pub(crate) use workload_create_access::WORKLOAD_CREATE_ACCESS;
 
-use rampart_analysis::rbac::{Binding, Request, Rule, Subject, SubjectKind};
+use rampart_analysis::rbac::{Binding, Rbac, Request, Rule, Subject, SubjectKind};
+use rampart_model::{FileId, Inventory};
 
 use crate::context::Context;
 use crate::rule::RuleMeta;
@@ -80,6 +81,26 @@ pub(crate) fn scope(binding: &Binding) -> String {
         Some(ns) => format!("in namespace `{ns}`"),
         None => "in every namespace".to_string(),
     }
+}
+
+/// The subjects, as a message lists them (``User `alice`, Group `dev` ``).
+pub(crate) fn describe(subjects: &[&Subject]) -> String {
+    let who: Vec<String> = subjects.iter().map(|s| s.describe()).collect();
+    who.join(", ")
+}
+
+/// Where a rule of a role (possibly aggregated into another) was written: the file of
+/// its own role, when the input holds it, and that role's name.
+pub(crate) fn rule_origin<'r>(
+    rbac: &'r Rbac,
+    inventory: &Inventory,
+    rule: &Rule,
+) -> (Option<FileId>, &'r str) {
+    let source = rbac.roles.get(rule.source);
+    let file = source
+        .and_then(|r| rbac.role_object(inventory, r))
+        .and_then(rampart_model::Object::file);
+    (file, source.map_or("", |r| r.name.as_str()))
 }
 
 /// A probe: a label for the right and the requests that exercise it.
@@ -146,22 +167,17 @@ fn report(ctx: &mut Context<'_>, meta: &'static RuleMeta, probes: &[Probe], all:
         if all && granted.len() < probes.len() {
             continue;
         }
-        let who: Vec<String> = subjects.iter().map(|s| s.describe()).collect();
         let message = format!(
             "{} `{}` lets {} {} {} through {} `{}`",
             binding.kind(),
             binding.name,
-            who.join(", "),
+            describe(&subjects),
             granted.join(", "),
             scope(binding),
             role.kind(),
             role.name
         );
-        let source = rbac.roles.get(rule.source);
-        let rule_file = source
-            .and_then(|r| rbac.role_object(inventory, r))
-            .and_then(rampart_model::Object::file);
-        let source_name = source.map_or("", |r| r.name.as_str());
+        let (rule_file, source_name) = rule_origin(rbac, inventory, rule);
         ctx.report(meta, object, binding.role_ref.pos, "roleRef", message)
             .related(
                 rule_file,

@@ -1,6 +1,6 @@
 use rampart_analysis::rbac::Subject;
 
-use super::{is_system, scope};
+use super::{describe, is_system, rule_origin, scope};
 use crate::context::Context;
 use crate::declare_rule;
 use crate::rule::Check;
@@ -81,21 +81,17 @@ fn wildcard_grant(ctx: &mut Context<'_>) {
                 wild.push(field);
             }
         }
-        let who: Vec<String> = subjects.iter().map(|s| s.describe()).collect();
         let message = format!(
             "{} `{}` grants {} a wildcard in {} {} through {} `{}`",
             binding.kind(),
             binding.name,
-            who.join(", "),
+            describe(&subjects),
             wild.join(", "),
             scope(binding),
             role.kind(),
             role.name
         );
-        let source = rbac.roles.get(rule.source);
-        let file = source
-            .and_then(|r| rbac.role_object(inventory, r))
-            .and_then(rampart_model::Object::file);
+        let (file, _) = rule_origin(rbac, inventory, rule);
         ctx.report(
             &WILDCARD_GRANT,
             object,

@@ -63,14 +63,7 @@ fn received<'a>(
     secret_volumes: &BTreeMap<&'a str, &'a str>,
 ) -> BTreeMap<&'a str, (Pos, String)> {
     let mut out = BTreeMap::new();
-    for (i, m) in c
-        .node
-        .get("volumeMounts")
-        .and_then(Node::as_seq)
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
+    for (i, m) in c.volume_mounts() {
         let Some(volume) = m.get("name").and_then(Node::as_str) else {
             continue;
         };
@@ -88,14 +81,7 @@ fn received<'a>(
                 .or_insert((env.pos, c.field_path(&format!("env[{i}]"))));
         }
     }
-    for (i, from) in c
-        .node
-        .get("envFrom")
-        .and_then(Node::as_seq)
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
+    for (i, from) in c.env_from() {
         if let Some(secret) = from.path("secretRef.name").and_then(Node::as_str) {
             out.entry(secret)
                 .or_insert((from.pos, c.field_path(&format!("envFrom[{i}]"))));

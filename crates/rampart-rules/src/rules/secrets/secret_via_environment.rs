@@ -66,14 +66,7 @@ fn secret_via_environment(ctx: &mut Context<'_>, pod: &PodTemplate<'_>) {
                 message,
             );
         }
-        for (i, from) in c
-            .node
-            .get("envFrom")
-            .and_then(Node::as_seq)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
+        for (i, from) in c.env_from() {
             let Some(r) = from.get("secretRef") else {
                 continue;
             };
