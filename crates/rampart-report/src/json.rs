@@ -91,21 +91,9 @@ struct RuleText {
 /// The findings array, serialized one element at a time.
 struct Findings<'r, 'a> {
     report: &'r Report<'a>,
-    rules: HashMap<&'static str, RuleText>,
 }
 
-impl<'r, 'a> Findings<'r, 'a> {
-    fn new(report: &'r Report<'a>) -> Self {
-        let mut rules = HashMap::new();
-        for f in report.findings {
-            rules.entry(f.rule.code).or_insert_with(|| RuleText {
-                remediation: f.rule.remediation(),
-                docs_url: f.rule.docs_url(),
-            });
-        }
-        Self { report, rules }
-    }
-
+impl<'r> Findings<'r, '_> {
     fn file(&self, id: Option<rampart_model::FileId>) -> &'r str {
         id.map_or("", |id| self.report.inventory.files.name(id))
     }
@@ -159,18 +147,14 @@ impl<'r, 'a> Findings<'r, 'a> {
 
 impl Serialize for Findings<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut texts: HashMap<&str, RuleText> = HashMap::new();
         let mut seq = serializer.serialize_seq(Some(self.report.findings.len()))?;
         for f in self.report.findings {
-            // `new` saw every finding's rule; the fallback only keeps this total.
-            if let Some(rule) = self.rules.get(f.rule.code) {
-                seq.serialize_element(&self.view(f, rule))?;
-            } else {
-                let rule = RuleText {
-                    remediation: f.rule.remediation(),
-                    docs_url: f.rule.docs_url(),
-                };
-                seq.serialize_element(&self.view(f, &rule))?;
-            }
+            let rule = texts.entry(f.rule.code).or_insert_with(|| RuleText {
+                remediation: f.rule.remediation(),
+                docs_url: f.rule.docs_url(),
+            });
+            seq.serialize_element(&self.view(f, rule))?;
         }
         seq.end()
     }
@@ -281,7 +265,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         },
         inputs: report.inputs.iter().map(input_json).collect(),
         diagnostics: report.diagnostics,
-        findings: Findings::new(report),
+        findings: Findings { report },
     };
     serde_json::to_writer_pretty(&mut *out, &json)?;
     writeln!(out)
