@@ -41,7 +41,7 @@ pub fn workloads(inventory: &Inventory, rbac: &Rbac, policies: &Policies) -> Wor
             .iter()
             .filter(|s| s.kind == SubjectKind::ServiceAccount)
         {
-            if let Some(ns) = s.namespace.as_deref().or(binding.namespace.as_deref()) {
+            if let Some(ns) = binding.subject_namespace(s) {
                 add(&mut w, ns, &s.name);
             }
         }

@@ -68,7 +68,9 @@ impl Node {
         }
     }
 
-    fn of(subject: &Subject, binding_namespace: Option<&str>) -> Option<Node> {
+    /// The node of a binding subject (a ServiceAccount without a namespace takes the
+    /// binding's); `None` for subjects that name nobody.
+    pub fn of(subject: &Subject, binding_namespace: Option<&str>) -> Option<Node> {
         Some(match subject.kind {
             SubjectKind::User => Node::User(subject.name.clone()),
             SubjectKind::Group => Node::Group(subject.name.clone()),

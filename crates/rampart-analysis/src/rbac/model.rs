@@ -140,6 +140,12 @@ impl Binding {
             "ClusterRoleBinding"
         }
     }
+
+    /// The namespace of one of its subjects: the subject's own, or the binding's when
+    /// the subject names none (how the rules read a ServiceAccount subject).
+    pub fn subject_namespace<'s>(&'s self, subject: &'s Subject) -> Option<&'s str> {
+        subject.namespace.as_deref().or(self.namespace.as_deref())
+    }
 }
 
 /// Every role and binding, indexed, with aggregation resolved.

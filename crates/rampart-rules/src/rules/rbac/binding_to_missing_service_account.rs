@@ -57,11 +57,7 @@ fn binding_to_missing_service_account(ctx: &mut Context<'_>) {
             if subject.kind != SubjectKind::ServiceAccount || subject.name == "default" {
                 continue;
             }
-            let Some(ns) = subject
-                .namespace
-                .as_deref()
-                .or(binding.namespace.as_deref())
-            else {
+            let Some(ns) = binding.subject_namespace(subject) else {
                 continue;
             };
             if !namespaces.contains(ns) || accounts.contains(&(ns, subject.name.as_str())) {

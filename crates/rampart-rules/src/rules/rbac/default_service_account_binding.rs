@@ -53,11 +53,7 @@ fn default_service_account_binding(ctx: &mut Context<'_>) {
             if subject.kind != SubjectKind::ServiceAccount || subject.name != "default" {
                 continue;
             }
-            let Some(ns) = subject
-                .namespace
-                .as_deref()
-                .or(binding.namespace.as_deref())
-            else {
+            let Some(ns) = binding.subject_namespace(subject) else {
                 continue;
             };
             if ns == "kube-system" {

@@ -206,20 +206,8 @@ pub(crate) fn report_paths(ctx: &mut Context<'_>, meta: &'static RuleMeta, goal:
     let mut seen: Vec<Node> = Vec::new();
     for binding in rbac.bindings.iter().filter(|b| !b.builtin) {
         for subject in binding.subjects.iter().filter(|s| !is_system(s)) {
-            let node = match subject.kind {
-                SubjectKind::User => Node::User(subject.name.clone()),
-                SubjectKind::Group => Node::Group(subject.name.clone()),
-                SubjectKind::ServiceAccount => {
-                    let Some(ns) = subject
-                        .namespace
-                        .as_deref()
-                        .or(binding.namespace.as_deref())
-                    else {
-                        continue;
-                    };
-                    Node::ServiceAccount(ns.to_string(), subject.name.clone())
-                }
-                SubjectKind::Other => continue,
+            let Some(node) = Node::of(subject, binding.namespace.as_deref()) else {
+                continue;
             };
             if seen.contains(&node) {
                 continue;
