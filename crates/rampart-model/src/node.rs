@@ -158,6 +158,34 @@ impl Node {
         std::mem::replace(&mut self.value, Value::Null)
     }
 
+    /// Sets `key` to a string when a mapping lacks it (or holds an empty value); the
+    /// entry has no position of its own, so it takes the mapping's.
+    pub fn set_default_str(&mut self, key: &str, value: &str) {
+        let pos = self.pos;
+        let Value::Map(m) = &mut self.value else {
+            return;
+        };
+        if let Some(e) = m.entries.iter_mut().find(|e| &*e.key == key) {
+            if e.value.is_null() || e.value.as_str() == Some("") {
+                e.value = Node {
+                    pos,
+                    value: Value::Str(value.into()),
+                };
+            }
+            return;
+        }
+        let mut entries = std::mem::take(&mut m.entries).into_vec();
+        entries.push(Entry {
+            key: key.into(),
+            key_pos: pos,
+            value: Node {
+                pos,
+                value: Value::Str(value.into()),
+            },
+        });
+        m.entries = entries.into_boxed_slice();
+    }
+
     /// Moves the value under `key` out of a map, leaving `null` in its place.
     pub fn take(&mut self, key: &str) -> Option<Node> {
         match &mut self.value {

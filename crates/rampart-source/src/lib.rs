@@ -438,15 +438,38 @@ fn add_document(loaded: &mut Sink, file: FileId, name: &str, document: u32, root
         ));
         return;
     }
-    let kind = root.get("kind").and_then(Node::as_str).unwrap_or_default();
+    let kind = root
+        .get("kind")
+        .and_then(Node::as_str)
+        .unwrap_or_default()
+        .to_string();
     if kind.ends_with("List") && root.get("items").is_some_and(|i| i.as_seq().is_some()) {
         let mut root = root;
         let items = match root.take("items").map(Node::into_value) {
             Some(Value::Seq(items)) => items.into_vec(),
             _ => Vec::new(),
         };
-        for (i, item) in items.into_iter().enumerate() {
+        // A typed list (`PodList` from the API) leaves `kind` and `apiVersion` out of
+        // its items; kubectl fills them in from the list, and so do we.
+        let item_kind = kind
+            .strip_suffix("List")
+            .filter(|k| !k.is_empty())
+            .map(str::to_string);
+        let api_version = root
+            .get("apiVersion")
+            .and_then(Node::as_str)
+            .unwrap_or_default()
+            .to_string();
+        for (i, mut item) in items.into_iter().enumerate() {
             {
+                if let Some(k) = &item_kind
+                    && item.as_map().is_some()
+                {
+                    item.set_default_str("kind", k);
+                    if !api_version.is_empty() {
+                        item.set_default_str("apiVersion", &api_version);
+                    }
+                }
                 if is_object(&item) {
                     let origin = Origin::File {
                         file,

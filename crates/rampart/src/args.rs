@@ -29,6 +29,9 @@ pub(crate) enum Command {
     /// Every subject's shortest privilege-escalation path to cluster-admin and to every
     /// Secret, step by step.
     Escalations(EscalationsArgs),
+    /// NetworkPolicy reachability: `reach SRC DST -f PATH...` explains one connection;
+    /// `reach --all PATH...` lists every allowed connection.
+    Reach(ReachArgs),
     /// RBAC analyses: `rbac effective SUBJECT -f PATH...`.
     Rbac {
         #[command(subcommand)]
@@ -270,4 +273,44 @@ pub(crate) struct EffectiveArgs {
     /// Without the API server's built-in roles and bindings.
     #[arg(long)]
     pub(crate) no_builtin_rbac: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ReachArgs {
+    /// `SRC DST` (each `NS/NAME`, `NS/NAME[Kind]`, `NAME` in `default`, or an IP
+    /// address); with `--all`, paths to read.
+    pub(crate) args: Vec<String>,
+    /// List every allowed connection between workloads and external address ranges.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// Only this port: `443`, `53/UDP`, `9000/SCTP` (allowed exits 0, denied 1).
+    #[arg(long, value_name = "PORT[/PROTO]")]
+    pub(crate) port: Option<String>,
+    /// Show pods by their own names instead of their controlling workloads.
+    #[arg(long, value_enum, default_value_t = ReachLevel::Workload)]
+    pub(crate) level: ReachLevel,
+    /// Manifests holding pods, workloads, namespaces and NetworkPolicies.
+    #[arg(short = 'f', long = "filename")]
+    pub(crate) files: Vec<PathBuf>,
+    /// Output format (`connlist` is np-guard/netpol-analyzer's text format).
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ReachFormat::Text)]
+    pub(crate) output: ReachFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReachLevel {
+    Workload,
+    Pod,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReachFormat {
+    /// An explanation (one connection) or the connectivity list (`--all`).
+    Text,
+    /// One `SRC => DST : CONNECTIONS` line per allowed connection.
+    Connlist,
+    Json,
+    Csv,
+    /// Graphviz.
+    Dot,
 }

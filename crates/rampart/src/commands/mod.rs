@@ -3,6 +3,7 @@
 mod explain;
 mod pss;
 mod rbac;
+mod reach;
 mod rules;
 mod scan;
 
@@ -35,6 +36,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::CanI(args) => rbac::can_i(&args),
         Command::WhoCan(args) => rbac::who_can(&args),
         Command::Escalations(args) => rbac::escalations(&args),
+        Command::Reach(args) => reach::run(&args),
         Command::Rbac {
             command: crate::args::RbacCommand::Effective(args),
         } => rbac::effective(&args),
