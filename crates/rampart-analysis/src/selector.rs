@@ -92,6 +92,14 @@ impl LabelSelector {
             })
     }
 
+    /// The `matchLabels` pairs (and single-value `In` expressions are not included).
+    pub fn match_labels(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.requirements.iter().filter_map(|r| match r {
+            Requirement::Equals(k, v) => Some((k.as_str(), v.as_str())),
+            _ => None,
+        })
+    }
+
     /// Whether this is the empty selector (selects everything).
     pub fn is_everything(&self) -> bool {
         self.valid && self.requirements.is_empty()

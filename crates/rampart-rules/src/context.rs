@@ -4,6 +4,7 @@ use std::sync::OnceLock;
 
 use rampart_model::{Inventory, Object, Pos};
 
+use rampart_analysis::netpol::{Level, Network};
 use rampart_analysis::rbac::Rbac;
 use rampart_analysis::rbac::escalation::Escalations;
 
@@ -11,6 +12,13 @@ use crate::finding::Finding;
 use crate::pss::{LevelVersion, Violation};
 use crate::rule::RuleMeta;
 use crate::settings::{Policies, Settings};
+
+/// Analyses several rules share, each built on first use.
+#[derive(Default)]
+pub struct Shared {
+    escalations: OnceLock<Escalations>,
+    network: OnceLock<Network>,
+}
 
 /// The inventory a rule reads, and the sink it reports to.
 pub struct Context<'a> {
@@ -22,9 +30,8 @@ pub struct Context<'a> {
     pub policies: &'a Policies,
     /// The RBAC authorizer over the inventory's roles and bindings.
     pub rbac: &'a Rbac,
-    /// Privilege-escalation paths between identities, built by the first rule that
-    /// asks (see [`Context::escalations`]).
-    escalations: &'a OnceLock<Escalations>,
+    /// Analyses built by the first rule that asks for them.
+    shared: &'a Shared,
     pub(crate) findings: Vec<Finding>,
     /// The Pod Security verdict of the last pod evaluated (object index, policy,
     /// violations): the POD rules share one evaluation per pod.
@@ -38,14 +45,14 @@ impl<'a> Context<'a> {
         settings: &'a Settings,
         policies: &'a Policies,
         rbac: &'a Rbac,
-        escalations: &'a OnceLock<Escalations>,
+        shared: &'a Shared,
     ) -> Self {
         Context {
             inventory,
             settings,
             policies,
             rbac,
-            escalations,
+            shared,
             findings: Vec::new(),
             pss_memo: None,
         }
@@ -56,8 +63,18 @@ impl<'a> Context<'a> {
     /// selection without them never pays for it.
     pub fn escalations(&self) -> &'a Escalations {
         let (inventory, rbac, policies) = (self.inventory, self.rbac, self.policies);
-        self.escalations
+        self.shared
+            .escalations
             .get_or_init(|| crate::derived::escalations(inventory, rbac, policies))
+    }
+
+    /// Workloads, namespaces and NetworkPolicies, ready for reachability questions;
+    /// built once per run by the first network rule.
+    pub fn network(&self) -> &'a Network {
+        let inventory = self.inventory;
+        self.shared
+            .network
+            .get_or_init(|| Network::build(inventory, Level::Workload))
     }
 
     /// Reports a finding about `object` at `pos` (field path `path`, relative to the

@@ -80,9 +80,9 @@ pub fn run(inventory: &Inventory, selection: &Selection, settings: &Settings) ->
     let rbac = Rbac::build(inventory, settings.builtin_rbac);
     let rbac = &rbac;
     let rules = selection.rules();
-    // Built by the first rule that walks it (`Context::escalations`).
-    let escalations = std::sync::OnceLock::new();
-    let escalations = &escalations;
+    // Built by the first rule that needs them (`Context::escalations`, `network`).
+    let shared = crate::context::Shared::default();
+    let shared = &shared;
     let template_rules: Vec<_> = rules
         .iter()
         .filter_map(|r| match r.check {
@@ -110,7 +110,7 @@ pub fn run(inventory: &Inventory, selection: &Selection, settings: &Settings) ->
         .par_iter()
         .with_min_len(64)
         .fold(
-            || Context::new(inventory, settings, policies, rbac, escalations),
+            || Context::new(inventory, settings, policies, rbac, shared),
             |mut ctx, object| {
                 for (kinds, f) in &object_rules {
                     if kinds.is_empty() || kinds.contains(&object.kind()) {
@@ -130,7 +130,7 @@ pub fn run(inventory: &Inventory, selection: &Selection, settings: &Settings) ->
         .map(Context::into_findings)
         .flatten_iter();
     let global = inventory_rules.par_iter().flat_map_iter(|f| {
-        let mut ctx = Context::new(inventory, settings, policies, rbac, escalations);
+        let mut ctx = Context::new(inventory, settings, policies, rbac, shared);
         f(&mut ctx);
         ctx.into_findings()
     });

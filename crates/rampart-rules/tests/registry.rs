@@ -34,12 +34,13 @@ fn code_list_is_stable() {
             "RBAC001", "RBAC002", "RBAC003", "RBAC004", "RBAC005", "RBAC006", "RBAC007", "RBAC008",
             "RBAC009", "RBAC010", "RBAC011", "RBAC012", "RBAC013", "RBAC014", "RBAC015", "RBAC016",
             "RBAC017", "RBAC018", "RBAC019", "RBAC020", "SEC001", "SEC002", "SEC003", "SEC004",
-            "SEC005", "SEC006", "SEC007", "SEC008", "SEC009", "SEC010", "NET001", "POD001",
-            "POD002", "POD003", "POD004", "POD005", "POD006", "POD007", "POD008", "POD009",
-            "POD010", "POD011", "POD012", "POD013", "POD014", "POD015", "POD016", "POD017",
-            "POD018", "POD019", "POD020", "POD021", "POD022", "POD023", "POD024", "POD025",
-            "POD026", "POD027", "POD028", "POD029", "POD030", "POD031", "POD032", "POD033",
-            "UPD001", "AUD001"
+            "SEC005", "SEC006", "SEC007", "SEC008", "SEC009", "SEC010", "NET001", "NET002",
+            "NET003", "NET004", "NET005", "NET006", "NET007", "NET008", "NET009", "NET010",
+            "NET011", "NET012", "POD001", "POD002", "POD003", "POD004", "POD005", "POD006",
+            "POD007", "POD008", "POD009", "POD010", "POD011", "POD012", "POD013", "POD014",
+            "POD015", "POD016", "POD017", "POD018", "POD019", "POD020", "POD021", "POD022",
+            "POD023", "POD024", "POD025", "POD026", "POD027", "POD028", "POD029", "POD030",
+            "POD031", "POD032", "POD033", "UPD001", "AUD001"
         ]
     );
 }

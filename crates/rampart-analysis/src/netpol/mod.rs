@@ -66,6 +66,9 @@ pub struct Workload {
     pub object: usize,
     /// Its endpoint.
     pub endpoint: usize,
+    /// Whether its pods use the node's network (`hostNetwork: true`), where
+    /// NetworkPolicy does not reach them.
+    pub host_network: bool,
 }
 
 impl fmt::Display for Workload {
@@ -216,6 +219,8 @@ impl Network {
                     kind,
                     object: index,
                     endpoint: id,
+                    host_network: template.field("hostNetwork").and_then(Node::as_bool)
+                        == Some(true),
                 });
             }
         }

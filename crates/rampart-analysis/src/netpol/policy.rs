@@ -165,6 +165,8 @@ pub struct PortRule {
     pub protocol: Protocol,
     /// The port.
     pub port: PortSpec,
+    /// Where the entry is written.
+    pub pos: Pos,
 }
 
 /// The port of a [`PortRule`].
@@ -405,5 +407,6 @@ fn compile_port(port: &Node, path: &str, problems: &mut Vec<Problem>) -> Option<
     Some(PortRule {
         protocol,
         port: spec,
+        pos: port.pos,
     })
 }

@@ -76,22 +76,8 @@ fn namespace_without_network_policy(ctx: &mut Context<'_>) {
         workloads.entry(ns).or_insert((index, 0)).1 += 1;
     }
     for (ns, (first, count)) in workloads {
-        let namespace_object = inventory.get("Namespace", None, ns);
-        let Some(object) = namespace_object.or_else(|| inventory.objects.get(first)) else {
+        let Some((object, pos, path)) = super::namespace_anchor(inventory, ns, first) else {
             continue;
-        };
-        let (pos, path) = match namespace_object {
-            Some(n) => (
-                n.root.path("metadata.name").map_or(n.pos(), |n| n.pos),
-                "metadata.name",
-            ),
-            None => (
-                object
-                    .root
-                    .path("metadata.namespace")
-                    .map_or(object.pos(), |n| n.pos),
-                "metadata.namespace",
-            ),
         };
         let plural = if count == 1 { "workload" } else { "workloads" };
         ctx.report(
