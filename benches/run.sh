@@ -52,3 +52,13 @@ f="$OUT/rbac-10k.json"
 $M "scan --select RBAC (all rules, paths)" "$RUNS" -- "$BIN" scan "$f" -o json --fail-on none --select RBAC
 "$BIN" scan "$f" -o json --fail-on none --select RBAC --timings 2>&1 >/dev/null | sed 's/^/  /'
 "$BIN" who-can get secrets -n ns-7 -f "$f" --timings 2>&1 >/dev/null | sed 's/^/  who-can: /'
+
+echo
+echo "== NetworkPolicy reachability: 10k pods, 1k policies (full workload-level connlist)"
+for spec in "5 netpol-10k" "1 netpol-10k-distinct"; do
+  set -- $spec
+  f="$OUT/$2.json"
+  [ -s "$f" ] || "$GEN" --netpol-pods 10000 --netpol-policies 1000 --replicas "$1" --seed 7 > "$f"
+  $M "reach --all ($2, replicas $1)" "$RUNS" -- "$BIN" reach --all "$f" -o connlist
+  "$BIN" reach --all "$f" -o connlist --timings 2>&1 >/dev/null | sed 's/^/  /'
+done

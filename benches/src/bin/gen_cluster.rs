@@ -5,6 +5,7 @@
 //! ```text
 //! gen-cluster --objects 100000 --seed 7 --format json > cluster.json   # one `kind: List`
 //! gen-cluster --objects 100000 --seed 7 --format yaml > cluster.yaml   # one document per object
+//! gen-cluster --netpol-pods 10000 --netpol-policies 1000 --replicas 5 > netpol.json
 //! ```
 //!
 //! The same seed and size always give the same bytes. A few objects carry the problems
@@ -247,9 +248,81 @@ fn generate_rbac(roles: usize, accounts: usize, seed: u64) -> Vec<Value> {
     out
 }
 
+/// Pods (replicas of ReplicaSets, `pods / replicas` workloads), Namespaces with team
+/// labels, and NetworkPolicies: a default deny per namespace, then policies that
+/// admit tiers, teams' namespaces, named and numbered ports, and ipBlocks.
+fn generate_netpol(pods: usize, policies: usize, replicas: usize, seed: u64) -> Vec<Value> {
+    let mut rng = Rng(seed);
+    let namespaces = 100usize.min(pods.max(1));
+    let tiers = ["web", "api", "db", "cache", "worker"];
+    let mut out = Vec::new();
+    for n in 0..namespaces {
+        let team = rng.pick(TEAMS);
+        out.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": format!("ns-{n}"), "labels": {"team": team, "env": if n % 3 == 0 { "prod" } else { "dev" }}}}));
+    }
+    let workloads = (pods / replicas.max(1)).max(1);
+    for i in 0..pods {
+        let w = i % workloads;
+        let ns = format!("ns-{}", w % namespaces);
+        let tier = tiers[w % tiers.len()];
+        let app = format!("app-{w}");
+        let owner = format!("{app}-7d9f8c");
+        out.push(json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": format!("{owner}-{i}"), "namespace": ns,
+                "labels": {"app": app, "tier": tier, "version": format!("v{}", w % 3)},
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": owner, "controller": true, "uid": format!("uid-{w}")}]},
+            "spec": {"containers": [{"name": "main", "image": rng.pick(IMAGES),
+                "ports": [{"name": "http", "containerPort": 8080}, {"name": "metrics", "containerPort": 9090}, {"name": "dns", "containerPort": 53, "protocol": "UDP"}]}]}}));
+    }
+    for p in 0..policies {
+        let n = p % namespaces;
+        let ns = format!("ns-{n}");
+        let policy = if p < namespaces {
+            json!({"podSelector": {}, "policyTypes": ["Ingress", "Egress"],
+                "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ns-0"}}}], "ports": [{"port": 53, "protocol": "UDP"}]}]})
+        } else {
+            let target = rng.below(workloads as u64);
+            let from_tier = tiers[usize::try_from(rng.below(tiers.len() as u64)).unwrap_or(0)];
+            let peer = match rng.below(4) {
+                0 => json!({"podSelector": {"matchLabels": {"tier": from_tier}}}),
+                1 => {
+                    json!({"namespaceSelector": {"matchLabels": {"team": rng.pick(TEAMS)}}, "podSelector": {"matchExpressions": [{"key": "tier", "operator": "In", "values": [from_tier, "api"]}]}})
+                }
+                2 => json!({"namespaceSelector": {"matchLabels": {"env": "prod"}}}),
+                _ => {
+                    json!({"ipBlock": {"cidr": format!("10.{}.0.0/16", rng.below(256)), "except": [format!("10.{}.1.0/24", rng.below(256))]}})
+                }
+            };
+            let port = match rng.below(3) {
+                0 => json!({"port": "http"}),
+                1 => json!({"port": 8000, "endPort": 8100}),
+                _ => json!({"port": "metrics"}),
+            };
+            let selector = if rng.chance(70) {
+                json!({"matchLabels": {"app": format!("app-{target}")}})
+            } else {
+                json!({"matchLabels": {"tier": tiers[usize::try_from(rng.below(tiers.len() as u64)).unwrap_or(0)]}})
+            };
+            let mut spec =
+                json!({"podSelector": selector, "ingress": [{"from": [peer], "ports": [port]}]});
+            if rng.chance(30) {
+                spec["policyTypes"] = json!(["Ingress", "Egress"]);
+                spec["egress"] = json!([{"to": [{"podSelector": {"matchLabels": {"tier": "db"}}}], "ports": [{"port": 5432}]},
+                    {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32", "10.0.0.0/8"]}}], "ports": [{"port": 443}]}]);
+            }
+            spec
+        };
+        out.push(
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": format!("policy-{p}"), "namespace": ns}, "spec": policy}),
+        );
+    }
+    out
+}
+
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: gen-cluster --objects N [--seed S] [--format json|yaml] | --rbac-roles N --rbac-accounts N"
+        "usage: gen-cluster --objects N [--seed S] [--format json|yaml] | --rbac-roles N --rbac-accounts N | --netpol-pods N --netpol-policies N [--replicas R]"
     );
     ExitCode::from(2)
 }
@@ -258,6 +331,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (mut objects, mut seed, mut format) = (1000usize, 7u64, "json".to_string());
     let (mut rbac_roles, mut rbac_accounts) = (0usize, 0usize);
+    let (mut netpol_pods, mut netpol_policies, mut replicas) = (0usize, 0usize, 5usize);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let Some(v) = it.next() else { return usage() };
@@ -279,10 +353,24 @@ fn main() -> ExitCode {
                 Ok(n) => rbac_accounts = n,
                 Err(_) => return usage(),
             },
+            "--netpol-pods" => match v.parse() {
+                Ok(n) => netpol_pods = n,
+                Err(_) => return usage(),
+            },
+            "--netpol-policies" => match v.parse() {
+                Ok(n) => netpol_policies = n,
+                Err(_) => return usage(),
+            },
+            "--replicas" => match v.parse() {
+                Ok(n) => replicas = n,
+                Err(_) => return usage(),
+            },
             _ => return usage(),
         }
     }
-    let items = if rbac_roles > 0 {
+    let items = if netpol_pods > 0 {
+        generate_netpol(netpol_pods, netpol_policies, replicas, seed)
+    } else if rbac_roles > 0 {
         generate_rbac(rbac_roles, rbac_accounts.max(1), seed)
     } else {
         generate(objects, seed)

@@ -295,6 +295,9 @@ pub(crate) struct ReachArgs {
     /// Output format (`connlist` is np-guard/netpol-analyzer's text format).
     #[arg(short = 'o', long = "output", value_enum, default_value_t = ReachFormat::Text)]
     pub(crate) output: ReachFormat,
+    /// Print how long each phase took to stderr.
+    #[arg(long, hide = true)]
+    pub(crate) timings: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -142,6 +142,8 @@ pub struct Network {
     /// Workloads (or pods), sorted by their text form.
     pub workloads: Vec<Workload>,
     namespaces: HashMap<String, BTreeMap<String, String>>,
+    /// Endpoints by namespace.
+    by_namespace: BTreeMap<String, Vec<usize>>,
     isolating: [Vec<Vec<usize>>; 2],
 }
 
@@ -226,15 +228,26 @@ impl Network {
         }
         workloads.sort_by_cached_key(ToString::to_string);
 
+        let mut by_namespace: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (e, endpoint) in endpoints.iter().enumerate() {
+            by_namespace
+                .entry(endpoint.namespace.clone())
+                .or_default()
+                .push(e);
+        }
         let mut isolating = [
             vec![Vec::new(); endpoints.len()],
             vec![Vec::new(); endpoints.len()],
         ];
         for (p, policy) in policies.iter().enumerate() {
-            for (e, endpoint) in endpoints.iter().enumerate() {
-                if endpoint.namespace != policy.namespace
-                    || !policy.pod_selector.matches(&endpoint.labels)
-                {
+            for &e in by_namespace
+                .get(&policy.namespace)
+                .map_or(&[][..], Vec::as_slice)
+            {
+                let Some(endpoint) = endpoints.get(e) else {
+                    continue;
+                };
+                if !policy.pod_selector.matches(&endpoint.labels) {
                     continue;
                 }
                 let [ingress, egress] = &mut isolating;
@@ -252,6 +265,7 @@ impl Network {
             endpoints,
             workloads,
             namespaces,
+            by_namespace,
             isolating,
         }
     }
@@ -400,96 +414,305 @@ impl Network {
         )
     }
 
+    /// The connectivity matrix between endpoints, computed over equivalence classes:
+    /// endpoints that every policy treats alike as a source (same egress isolation,
+    /// matched by the same ingress rules) share a source class, and likewise for
+    /// destinations, so the cost is classes², however many pods and signatures there
+    /// are.
+    pub fn matrix(&self) -> Matrix {
+        let fast = FastRules::new(self);
+        let n = self.endpoints.len();
+        let named_ports = self
+            .policies
+            .iter()
+            .any(|p| p.ingress.iter().chain(&p.egress).any(Rule::has_named_ports));
+        let column = |direction: Direction, e: usize| -> Vec<u64> {
+            let mut key = Vec::new();
+            let mut bit = 0usize;
+            for rules in by_direction(&fast.rules, direction) {
+                for (bits, _) in rules {
+                    if bit.is_multiple_of(64) {
+                        key.push(0u64);
+                    }
+                    let hit = bits.get(e / 64).is_some_and(|w| w & (1 << (e % 64)) != 0);
+                    if hit && let Some(word) = key.last_mut() {
+                        *word |= 1 << (bit % 64);
+                    }
+                    bit += 1;
+                }
+            }
+            key
+        };
+        let keys: Vec<(SourceKey, DestKey)> = (0..n)
+            .into_par_iter()
+            .map(|e| {
+                let src = (
+                    self.isolating(e, Direction::Egress).to_vec(),
+                    column(Direction::Ingress, e),
+                );
+                let ports = if named_ports {
+                    self.endpoints
+                        .get(e)
+                        .map(|x| x.ports.clone())
+                        .unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                let dst = (
+                    self.isolating(e, Direction::Ingress).to_vec(),
+                    ports,
+                    column(Direction::Egress, e),
+                );
+                (src, dst)
+            })
+            .collect();
+        let mut src_ids: HashMap<&SourceKey, u32> = HashMap::new();
+        let mut dst_ids: HashMap<&DestKey, u32> = HashMap::new();
+        let (mut src_class, mut dst_class) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut src_reps, mut dst_reps) = (Vec::new(), Vec::new());
+        for (e, (sk, dk)) in keys.iter().enumerate() {
+            let next = u32::try_from(src_reps.len()).unwrap_or(u32::MAX);
+            let id = *src_ids.entry(sk).or_insert(next);
+            if id == next {
+                src_reps.push(e);
+            }
+            src_class.push(id);
+            let next = u32::try_from(dst_reps.len()).unwrap_or(u32::MAX);
+            let id = *dst_ids.entry(dk).or_insert(next);
+            if id == next {
+                dst_reps.push(e);
+            }
+            dst_class.push(id);
+        }
+        let rows: Vec<Vec<(u32, ConnSet)>> = src_reps
+            .clone()
+            .into_par_iter()
+            .map(|s| {
+                dst_reps
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(cd, &d)| {
+                        let conns = fast.allowed(self, s, d);
+                        (!conns.is_empty()).then(|| (u32::try_from(cd).unwrap_or(u32::MAX), conns))
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut interned: HashMap<ConnSet, u32> = HashMap::new();
+        let mut conns = Vec::new();
+        let rows = rows
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .map(|(cd, c)| {
+                        let next = u32::try_from(conns.len()).unwrap_or(u32::MAX);
+                        let id = *interned.entry(c.clone()).or_insert(next);
+                        if id == next {
+                            conns.push(c);
+                        }
+                        (cd, id)
+                    })
+                    .collect()
+            })
+            .collect();
+        Matrix {
+            src_class,
+            dst_class,
+            src_reps,
+            dst_reps,
+            rows,
+            conns,
+        }
+    }
+
     /// Allowed connections between every pair of endpoints (including an endpoint and
     /// itself, which matters when several workloads share it): `(src, dst, conns)`.
+    /// Quadratic in endpoints; [`Network::matrix`] is the compact form.
     pub fn endpoint_matrix(&self) -> Vec<(usize, usize, ConnSet)> {
+        let m = self.matrix();
         let n = self.endpoints.len();
-        let fast = FastRules::new(self);
         (0..n)
-            .into_par_iter()
-            .flat_map_iter(|d| {
-                let fast = &fast;
-                (0..n).filter_map(move |s| {
-                    let conns = fast.allowed(self, s, d);
-                    (!conns.is_empty()).then_some((s, d, conns))
-                })
-            })
+            .flat_map(|s| (0..n).map(move |d| (s, d)))
+            .filter_map(|(s, d)| Some((s, d, m.get(s, d)?.clone())))
             .collect()
     }
 
-    /// Every allowed connection between workloads (no self-connections) and between
-    /// workloads and external address pieces, sorted as netpol-analyzer prints them.
-    pub fn connections(&self) -> Vec<Connection> {
-        let mut by_endpoint: Vec<Vec<usize>> = vec![Vec::new(); self.endpoints.len()];
-        for (w, workload) in self.workloads.iter().enumerate() {
-            if let Some(list) = by_endpoint.get_mut(workload.endpoint) {
-                list.push(w);
-            }
-        }
-        let names: Vec<String> = self.workloads.iter().map(ToString::to_string).collect();
-        let mut out = Vec::new();
-        for (s, d, conns) in self.endpoint_matrix() {
-            for &ws in by_endpoint.get(s).map_or(&[][..], Vec::as_slice) {
-                for &wd in by_endpoint.get(d).map_or(&[][..], Vec::as_slice) {
-                    if ws == wd {
-                        continue;
-                    }
-                    if let (Some(a), Some(b)) = (names.get(ws), names.get(wd)) {
-                        out.push(Connection {
-                            src: a.clone(),
-                            dst: b.clone(),
-                            conns: conns.clone(),
-                        });
-                    }
-                }
-            }
-        }
+    /// Calls `emit(src, dst, conns)` for every allowed connection between workloads
+    /// (no self-connections) and between workloads and external address pieces, in
+    /// the order netpol-analyzer prints them (sorted by source, then destination),
+    /// without holding the list in memory.
+    pub fn for_each_connection(&self, mut emit: impl FnMut(&str, &str, &ConnSet)) {
+        let matrix = self.matrix();
         let (sources, destinations) = self.external_pieces();
-        for (e, workloads) in by_endpoint.iter().enumerate() {
-            if workloads.is_empty() {
-                continue;
-            }
-            for piece in &sources {
-                let conns = self
-                    .side(
-                        Direction::Ingress,
-                        e,
-                        Party::External(*piece),
-                        Party::Endpoint(e),
-                    )
-                    .conns;
-                if conns.is_empty() {
-                    continue;
+        let names: Vec<String> = self.workloads.iter().map(ToString::to_string).collect();
+        // What each external piece may send to each destination class, or receive from
+        // each source class (a class decides its side of the connection).
+        let ext = |pieces: &[IpRange], direction: Direction| -> Vec<Vec<ConnSet>> {
+            let reps = match direction {
+                Direction::Ingress => &matrix.dst_reps,
+                Direction::Egress => &matrix.src_reps,
+            };
+            pieces
+                .par_iter()
+                .map(|piece| {
+                    let party = Party::External(*piece);
+                    reps.iter()
+                        .map(|&e| match direction {
+                            Direction::Ingress => {
+                                self.side(direction, e, party, Party::Endpoint(e)).conns
+                            }
+                            Direction::Egress => self.side(direction, e, party, party).conns,
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        let ext_in = ext(&sources, Direction::Ingress);
+        let ext_out = ext(&destinations, Direction::Egress);
+        // Both name lists sorted: workload names end in `]`, so sorting by name sorts
+        // the lines too.
+        let mut src_order: Vec<(String, Side)> = names
+            .iter()
+            .enumerate()
+            .map(|(w, n)| (n.clone(), Side::Workload(w)))
+            .chain(
+                sources
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| (format!("{p}[External]"), Side::External(i))),
+            )
+            .collect();
+        src_order.sort();
+        let mut dst_order: Vec<(String, Side)> = names
+            .iter()
+            .enumerate()
+            .map(|(w, n)| (n.clone(), Side::Workload(w)))
+            .chain(
+                destinations
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| (format!("{p}[External]"), Side::External(i))),
+            )
+            .collect();
+        dst_order.sort();
+        let endpoint = |w: usize| self.workloads.get(w).map(|x| x.endpoint);
+        let src_class = |w: usize| endpoint(w).and_then(|e| matrix.src_class.get(e)).copied();
+        let dst_class = |w: usize| endpoint(w).and_then(|e| matrix.dst_class.get(e)).copied();
+        // Per destination position: its workload and class, or its external piece.
+        let dst_info: Vec<(Side, Option<u32>)> = dst_order
+            .iter()
+            .map(|(_, side)| match *side {
+                Side::Workload(w) => (*side, dst_class(w)),
+                Side::External(_) => (*side, None),
+            })
+            .collect();
+        let (_, dst_classes) = matrix.classes();
+        let mut dense: Vec<Option<&ConnSet>> = vec![None; dst_classes];
+        for (src_name, src) in &src_order {
+            let mut any = false;
+            let source_class = match *src {
+                Side::Workload(a) => {
+                    let cs = src_class(a);
+                    for &(cd, id) in cs
+                        .and_then(|c| matrix.rows.get(c as usize))
+                        .map_or(&[][..], Vec::as_slice)
+                    {
+                        if let Some(slot) = dense.get_mut(cd as usize) {
+                            *slot = matrix.conns.get(id as usize);
+                            any = true;
+                        }
+                    }
+                    cs
                 }
-                for &w in workloads {
-                    if let Some(name) = names.get(w) {
-                        out.push(Connection {
-                            src: format!("{piece}[External]"),
-                            dst: name.clone(),
-                            conns: conns.clone(),
-                        });
+                Side::External(i) => {
+                    for (cd, slot) in dense.iter_mut().enumerate() {
+                        *slot = ext_in
+                            .get(i)
+                            .and_then(|row| row.get(cd))
+                            .filter(|c| !c.is_empty());
+                        any |= slot.is_some();
+                    }
+                    None
+                }
+            };
+            let ext_out_any = source_class.is_some();
+            if any || ext_out_any {
+                for ((dst_name, _), (dst, cd)) in dst_order.iter().zip(&dst_info) {
+                    let conns = match (*src, *dst) {
+                        (Side::Workload(a), Side::Workload(b)) if a == b => None,
+                        (_, Side::Workload(_)) => {
+                            cd.and_then(|c| dense.get(c as usize).copied().flatten())
+                        }
+                        (Side::Workload(_), Side::External(j)) => {
+                            source_class.and_then(|cs| ext_out.get(j)?.get(cs as usize))
+                        }
+                        (Side::External(_), Side::External(_)) => None,
+                    };
+                    if let Some(c) = conns.filter(|c| !c.is_empty()) {
+                        emit(src_name, dst_name, c);
                     }
                 }
             }
-            for piece in &destinations {
-                let dst = Party::External(*piece);
-                let conns = self.side(Direction::Egress, e, dst, dst).conns;
-                if conns.is_empty() {
-                    continue;
-                }
-                for &w in workloads {
-                    if let Some(name) = names.get(w) {
-                        out.push(Connection {
-                            src: name.clone(),
-                            dst: format!("{piece}[External]"),
-                            conns: conns.clone(),
-                        });
-                    }
-                }
-            }
+            dense.fill(None);
         }
-        out.sort_by_cached_key(connlist_line);
+    }
+
+    /// Every allowed connection, as [`Network::for_each_connection`] yields them.
+    pub fn connections(&self) -> Vec<Connection> {
+        let mut out = Vec::new();
+        self.for_each_connection(|src, dst, conns| {
+            out.push(Connection {
+                src: src.to_string(),
+                dst: dst.to_string(),
+                conns: conns.clone(),
+            });
+        });
         out
+    }
+}
+
+/// One side of a connectivity list line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Side {
+    Workload(usize),
+    External(usize),
+}
+
+/// What makes endpoints alike as sources: the policies that isolate their egress, and
+/// which ingress rules match them.
+type SourceKey = (Vec<usize>, Vec<u64>);
+/// What makes endpoints alike as destinations: the policies that isolate their
+/// ingress, their ports (when a rule names one), and which egress rules match them.
+type DestKey = (Vec<usize>, Vec<ContainerPort>, Vec<u64>);
+
+/// The connectivity matrix over endpoint classes (see [`Network::matrix`]).
+#[derive(Debug)]
+pub struct Matrix {
+    src_class: Vec<u32>,
+    dst_class: Vec<u32>,
+    /// An endpoint of each source class.
+    src_reps: Vec<usize>,
+    /// An endpoint of each destination class.
+    dst_reps: Vec<usize>,
+    /// Per source class, the destination classes with something allowed, sorted.
+    rows: Vec<Vec<(u32, u32)>>,
+    conns: Vec<ConnSet>,
+}
+
+impl Matrix {
+    /// What endpoint `s` may open to endpoint `d` (`None`: nothing).
+    pub fn get(&self, s: usize, d: usize) -> Option<&ConnSet> {
+        let cs = *self.src_class.get(s)?;
+        let cd = *self.dst_class.get(d)?;
+        let row = self.rows.get(usize::try_from(cs).ok()?)?;
+        let i = row.binary_search_by_key(&cd, |(c, _)| *c).ok()?;
+        let (_, id) = row.get(i)?;
+        self.conns.get(usize::try_from(*id).ok()?)
+    }
+
+    /// The number of source and destination classes.
+    pub fn classes(&self) -> (usize, usize) {
+        (self.rows.len(), self.dst_reps.len())
     }
 }
 
@@ -537,11 +760,51 @@ impl FastRules {
                         .iter()
                         .map(|rule| {
                             let mut bits = vec![0u64; words];
-                            for e in 0..n {
-                                if net.rule_matches(policy, rule, Party::Endpoint(e))
-                                    && let Some(word) = bits.get_mut(e / 64)
-                                {
+                            let mut set = |e: usize| {
+                                if let Some(word) = bits.get_mut(e / 64) {
                                     *word |= 1 << (e % 64);
+                                }
+                            };
+                            // Only the endpoints of the namespaces a peer can match
+                            // are tried, through the same `peer_matches`.
+                            let candidates: Vec<usize> = match &rule.peers {
+                                None => (0..n).collect(),
+                                Some(peers) => {
+                                    let mut c = Vec::new();
+                                    for peer in peers {
+                                        match peer {
+                                            Peer::Everything { .. } => c.extend(0..n),
+                                            Peer::Pods {
+                                                namespaces: policy::Namespaces::Own(ns),
+                                                ..
+                                            } => {
+                                                c.extend(
+                                                    net.by_namespace.get(ns).into_iter().flatten(),
+                                                );
+                                            }
+                                            Peer::Pods {
+                                                namespaces: policy::Namespaces::Selector(sel),
+                                                ..
+                                            } => {
+                                                for (ns, list) in &net.by_namespace {
+                                                    if net
+                                                        .namespaces
+                                                        .get(ns)
+                                                        .is_some_and(|l| sel.matches(l))
+                                                    {
+                                                        c.extend(list);
+                                                    }
+                                                }
+                                            }
+                                            Peer::Ip { .. } | Peer::Nothing { .. } => {}
+                                        }
+                                    }
+                                    c
+                                }
+                            };
+                            for e in candidates {
+                                if net.rule_matches(policy, rule, Party::Endpoint(e)) {
+                                    set(e);
                                 }
                             }
                             let fixed = (!rule.has_named_ports()).then(|| rule_conns(rule, None));

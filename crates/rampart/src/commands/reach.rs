@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use rampart_analysis::netpol::{
     Allowance, ConnSet, Connection, IpRange, Level, Network, Party, Protocol, SideVerdict, Verdict,
-    connlist_line,
 };
 use rampart_model::Inventory;
 use rampart_source::LoadOptions;
@@ -30,6 +29,7 @@ pub(crate) fn run(args: &ReachArgs) -> anyhow::Result<ExitCode> {
     if paths.is_empty() {
         bail!("no input: give manifests with `-f PATH`");
     }
+    let mut clock = super::scan::Clock::new(args.timings);
     let inputs = super::inputs(&paths);
     let loaded = rampart_source::load(&inputs, &LoadOptions::default());
     let errors = loaded.has_errors();
@@ -42,10 +42,13 @@ pub(crate) fn run(args: &ReachArgs) -> anyhow::Result<ExitCode> {
         ReachLevel::Workload => Level::Workload,
         ReachLevel::Pod => Level::Pod,
     };
+    clock.lap("load");
     let net = Network::build(&inventory, level);
+    clock.lap("network");
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let code = if args.all {
         write_all(&net, args.output, &mut out)?;
+        clock.lap("matrix+output");
         if errors { EXIT_ERROR } else { 0 }
     } else {
         let (src, src_name) = party(&net, &endpoints[0]).context("SRC")?;
@@ -75,6 +78,19 @@ pub(crate) fn run(args: &ReachArgs) -> anyhow::Result<ExitCode> {
         }
     };
     out.flush()?;
+    clock.lap("output");
+    if args.timings {
+        let _ = writeln!(
+            anstream::stderr(),
+            "reach: {} workloads, {} endpoints, {} policies",
+            net.workloads.len(),
+            net.endpoints.len(),
+            net.policies.len()
+        );
+    }
+    // As in `scan`: the process exits next; let the OS reclaim the trees.
+    std::mem::forget(inventory);
+    std::mem::forget(net);
     Ok(ExitCode::from(code))
 }
 
@@ -120,45 +136,53 @@ fn party(net: &Network, text: &str) -> anyhow::Result<(Party, String)> {
     }
 }
 
+/// Streams every allowed connection in the chosen format (a cluster without policies
+/// has workloads² of them: nothing is collected first).
 fn write_all(net: &Network, format: ReachFormat, out: &mut impl Write) -> anyhow::Result<()> {
-    let connections = net.connections();
+    let mut result: std::io::Result<()> = Ok(());
+    let mut first = true;
     match format {
-        ReachFormat::Text | ReachFormat::Connlist => {
-            for c in &connections {
-                writeln!(out, "{}", connlist_line(c))?;
+        ReachFormat::Csv => writeln!(out, "src,dst,conn")?,
+        ReachFormat::Json => write!(out, "{{\"connections\": [")?,
+        ReachFormat::Dot => writeln!(
+            out,
+            "digraph reachability {{\n  rankdir=LR; node [shape=box];"
+        )?,
+        ReachFormat::Text | ReachFormat::Connlist => {}
+    }
+    net.for_each_connection(|src, dst, conns| {
+        if result.is_err() {
+            return;
+        }
+        result = match format {
+            ReachFormat::Text | ReachFormat::Connlist => writeln!(out, "{src} => {dst} : {conns}"),
+            ReachFormat::Csv => {
+                writeln!(out, "{},{},{}", csv(src), csv(dst), csv(&conns.to_string()))
             }
-        }
-        ReachFormat::Csv => {
-            writeln!(out, "src,dst,conn")?;
-            for c in &connections {
-                writeln!(
-                    out,
-                    "{},{},{}",
-                    csv(&c.src),
-                    csv(&c.dst),
-                    csv(&c.conns.to_string())
-                )?;
+            ReachFormat::Dot => writeln!(
+                out,
+                "  {} -> {} [label={}];",
+                dot(src),
+                dot(dst),
+                dot(&conns.to_string())
+            ),
+            ReachFormat::Json => {
+                let c = Connection {
+                    src: src.to_string(),
+                    dst: dst.to_string(),
+                    conns: conns.clone(),
+                };
+                let sep = if first { "\n  " } else { ",\n  " };
+                first = false;
+                write!(out, "{sep}{}", connection_json(&c))
             }
-        }
-        ReachFormat::Json => {
-            let list: Vec<_> = connections.iter().map(connection_json).collect();
-            serde_json::to_writer_pretty(&mut *out, &json!({ "connections": list }))?;
-            writeln!(out)?;
-        }
-        ReachFormat::Dot => {
-            writeln!(out, "digraph reachability {{")?;
-            writeln!(out, "  rankdir=LR; node [shape=box];")?;
-            for c in &connections {
-                writeln!(
-                    out,
-                    "  {} -> {} [label={}];",
-                    dot(&c.src),
-                    dot(&c.dst),
-                    dot(&c.conns.to_string())
-                )?;
-            }
-            writeln!(out, "}}")?;
-        }
+        };
+    });
+    result?;
+    match format {
+        ReachFormat::Json => writeln!(out, "\n]}}")?,
+        ReachFormat::Dot => writeln!(out, "}}")?,
+        _ => {}
     }
     Ok(())
 }

@@ -144,20 +144,20 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Phase timings for `--timings`.
-struct Clock {
+pub(crate) struct Clock {
     enabled: bool,
     last: std::time::Instant,
 }
 
 impl Clock {
-    fn new(enabled: bool) -> Self {
+    pub(crate) fn new(enabled: bool) -> Self {
         Clock {
             enabled,
             last: std::time::Instant::now(),
         }
     }
 
-    fn lap(&mut self, phase: &str) {
+    pub(crate) fn lap(&mut self, phase: &str) {
         if self.enabled {
             let now = std::time::Instant::now();
             let _ = writeln!(
