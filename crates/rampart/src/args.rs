@@ -104,6 +104,8 @@ pub(crate) enum Format {
     Text,
     /// Versioned JSON (docs/schema/scan-v1.schema.json).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and SARIF viewers.
+    Sarif,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

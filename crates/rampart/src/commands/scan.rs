@@ -114,21 +114,23 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             rampart_report::json::write(&report, &mut stdout)?;
             stdout.flush()?;
         }
+        Format::Sarif => {
+            let root = std::env::current_dir().ok();
+            let options = rampart_report::sarif::SarifOptions {
+                root: root.as_deref(),
+            };
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            rampart_report::sarif::write(&report, options, &mut stdout)?;
+            stdout.flush()?;
+        }
     }
     clock.lap("report");
     if args.output == Format::Text {
         rampart_report::text::write_diagnostics(&report, &mut anstream::stderr().lock())?;
     }
 
-    let threshold = match args.fail_on {
-        FailOn::Critical => Some(Severity::Critical),
-        FailOn::High => Some(Severity::High),
-        FailOn::Medium => Some(Severity::Medium),
-        FailOn::Low => Some(Severity::Low),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::None => None,
-    };
-    let failing = threshold.is_some_and(|t| outcome.findings.iter().any(|f| f.severity >= t));
+    let failing =
+        threshold(args.fail_on).is_some_and(|t| outcome.findings.iter().any(|f| f.severity >= t));
     let code = if has_input_errors {
         EXIT_ERROR
     } else if failing {
@@ -141,6 +143,17 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     std::mem::forget(inventory);
     std::mem::forget(outcome);
     Ok(ExitCode::from(code))
+}
+
+fn threshold(fail_on: FailOn) -> Option<Severity> {
+    match fail_on {
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::High => Some(Severity::High),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::None => None,
+    }
 }
 
 /// Phase timings for `--timings`.
