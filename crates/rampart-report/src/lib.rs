@@ -5,6 +5,7 @@
 //! engine makes deterministic.
 
 pub mod json;
+pub mod junit;
 pub mod sarif;
 pub mod text;
 

@@ -106,6 +106,8 @@ pub(crate) enum Format {
     Json,
     /// SARIF 2.1.0, for GitHub code scanning and SARIF viewers.
     Sarif,
+    /// JUnit XML, one test suite per practice, for CI test reports.
+    Junit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

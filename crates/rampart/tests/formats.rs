@@ -1,4 +1,4 @@
-//! The machine formats of `rampart scan -o`, each
+//! The machine formats of `rampart scan -o`: SARIF and JUnit XML, each
 //! validated against the real schema of the format (kept in `../shared/schemas`) on real
 //! scans: the bundled examples, part of the shared corpus and a hostile manifest.
 
@@ -7,9 +7,9 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use common::{rampart, root};
+use common::{json, rampart, root};
 use serde_json::{Value, json};
 
 fn schemas() -> PathBuf {
@@ -276,4 +276,191 @@ fn sarif_of_hostile_input_is_valid() {
         .as_str()
         .unwrap();
     assert!(uri.ends_with("hostile%20%3C&%3E.yaml"), "{uri}");
+}
+
+// ---------------------------------------------------------------- JUnit
+
+/// Validates with `xmllint --schema`; returns false (and says so) when xmllint is absent.
+fn xmllint(xml: &str, xsd: &Path) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.xml");
+    std::fs::write(&file, xml).unwrap();
+    let out = match std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(xsd)
+        .arg(&file)
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!(
+                "SKIPPED: XSD validation against {} needs xmllint (apt-get install libxml2-utils); .ci/run installs it",
+                xsd.display()
+            );
+            return false;
+        }
+        Err(e) => panic!("cannot run xmllint: {e}"),
+    };
+    assert!(
+        out.status.success(),
+        "not valid against {}:\n{}",
+        xsd.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    true
+}
+
+fn junit(args: &[&str]) -> String {
+    let mut all = vec!["scan"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["-o", "junit", "--fail-on", "none"]);
+    stdout(&all)
+}
+
+/// Parses the XML (a strict XML 1.0 parser) and checks every suite's counts against its
+/// test cases. Returns (suite name, tests, failures, errors) per suite.
+fn check_junit(xml: &str) -> Vec<(String, usize, usize, usize)> {
+    for xsd in ["JUnit.xsd", "junit-10.xsd"] {
+        xmllint(xml, &schemas().join("junit").join(xsd));
+    }
+    let doc = roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("not XML: {e}\n{xml}"));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let mut suites = Vec::new();
+    for (id, suite) in root
+        .children()
+        .filter(roxmltree::Node::is_element)
+        .enumerate()
+    {
+        assert_eq!(suite.tag_name().name(), "testsuite");
+        assert_eq!(suite.attribute("id"), Some(id.to_string().as_str()));
+        let cases: Vec<_> = suite
+            .children()
+            .filter(|n| n.has_tag_name("testcase"))
+            .collect();
+        let count = |tag: &str| {
+            cases
+                .iter()
+                .filter(|c| c.children().any(|n| n.has_tag_name(tag)))
+                .count()
+        };
+        let attr = |name: &str| -> usize { suite.attribute(name).unwrap().parse().unwrap() };
+        assert_eq!(attr("tests"), cases.len());
+        assert_eq!(attr("failures"), count("failure"));
+        assert_eq!(attr("errors"), count("error"));
+        suites.push((
+            suite.attribute("name").unwrap().to_string(),
+            cases.len(),
+            count("failure"),
+            count("error"),
+        ));
+    }
+    suites
+}
+
+#[test]
+fn junit_has_a_suite_per_practice_and_true_counts() {
+    let xml = junit(&["examples/insecure"]);
+    let suites = check_junit(&xml);
+    let names: Vec<&str> = suites.iter().map(|s| s.0.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "RBAC",
+            "Secrets",
+            "Network policy",
+            "Pod security",
+            "Updates",
+            "Audit"
+        ]
+    );
+    // One failing test case per (rule, object) of the JSON report; one passing test
+    // case per rule that found nothing.
+    let (_, report) = json(&[
+        "scan",
+        "examples/insecure",
+        "-o",
+        "json",
+        "--fail-on",
+        "none",
+    ]);
+    let findings = report["findings"].as_array().unwrap();
+    let pairs: BTreeSet<(String, String)> = findings
+        .iter()
+        .map(|f| (f["code"].to_string(), f["object"].to_string()))
+        .collect();
+    let fired: BTreeSet<&str> = findings
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    let failures: usize = suites.iter().map(|s| s.2).sum();
+    let tests: usize = suites.iter().map(|s| s.1).sum();
+    assert_eq!(failures, pairs.len());
+    assert_eq!(tests - failures, registered_rules().len() - fired.len());
+
+    // xmllint does reject what the strict schema does not allow.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.xml");
+    std::fs::write(&file, xml.replacen(" hostname=", " host=", 1)).unwrap();
+    if let Ok(out) = std::process::Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(schemas().join("junit/JUnit.xsd"))
+        .arg(&file)
+        .output()
+    {
+        assert!(!out.status.success());
+    }
+
+    // The hardened twin passes every test; selected rules alone are tests.
+    let suites = check_junit(&junit(&["examples/hardened", "--select", "POD"]));
+    assert_eq!(suites.iter().map(|s| s.2).sum::<usize>(), 0);
+    let pod = suites.iter().find(|s| s.0 == "Pod security").unwrap();
+    assert!(pod.1 > 0);
+    assert!(
+        suites
+            .iter()
+            .filter(|s| s.0 != "Pod security")
+            .all(|s| s.1 == 0)
+    );
+}
+
+#[test]
+fn junit_of_corpus_and_hostile_input_is_valid() {
+    for input in CORPUS {
+        check_junit(&junit(&[input]));
+    }
+    let suites = check_junit(&junit(&["../shared/corpus/checkov-tests"]));
+    let input = suites.iter().find(|s| s.0 == "input").unwrap();
+    assert_eq!(
+        (input.1, input.3),
+        (14, 14),
+        "one error test case per input error"
+    );
+
+    let (_dir, path) = hostile_file();
+    let xml = junit(&[&path]);
+    let suites = check_junit(&xml);
+    assert!(
+        suites.iter().any(|s| s.0 == "input" && s.3 == 1),
+        "{suites:?}"
+    );
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let names: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter_map(|n| n.attribute("name"))
+        .collect();
+    // The markup in names arrives as text; control characters are replaced.
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("POD001") && n.contains("evil<&\"]]>'\u{fffd}\u{fffd}[31m")),
+        "{names:#?}"
+    );
+    let failure = doc
+        .descendants()
+        .find(|n| n.has_tag_name("failure"))
+        .unwrap();
+    assert!(failure.text().unwrap().contains("hostile <&>.yaml:"));
 }

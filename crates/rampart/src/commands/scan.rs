@@ -123,6 +123,22 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             rampart_report::sarif::write(&report, options, &mut stdout)?;
             stdout.flush()?;
         }
+        Format::Junit => {
+            let rules = if args.no_rules {
+                Vec::new()
+            } else {
+                selection.rules()
+            };
+            let hostname = hostname();
+            let options = rampart_report::junit::JunitOptions {
+                rules: &rules,
+                timestamp: now(),
+                hostname: &hostname,
+            };
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            rampart_report::junit::write(&report, options, &mut stdout)?;
+            stdout.flush()?;
+        }
     }
     clock.lap("report");
     if args.output == Format::Text {
@@ -154,6 +170,28 @@ fn threshold(fail_on: FailOn) -> Option<Severity> {
         FailOn::Info => Some(Severity::Info),
         FailOn::None => None,
     }
+}
+
+/// The time stamped on JUnit output: `SOURCE_DATE_EPOCH` when set (for
+/// reproducible output), else now.
+fn now() -> rampart_report::Timestamp {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .map_or_else(rampart_report::Timestamp::now, |seconds| {
+            rampart_report::Timestamp { seconds, nanos: 0 }
+        })
+}
+
+/// The machine's name for JUnit's `hostname`, `localhost` when unknown.
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
 }
 
 /// Phase timings for `--timings`.
