@@ -32,7 +32,7 @@ fn formats() -> Vec<String> {
 #[test]
 fn no_secret_value_reaches_any_output_format() {
     let formats = formats();
-    for expected in ["text", "json", "sarif", "junit"] {
+    for expected in ["text", "json", "sarif", "junit", "policyreport"] {
         assert!(
             formats.iter().any(|f| f == expected),
             "{expected} missing from {formats:?}"

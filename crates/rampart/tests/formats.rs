@@ -1,4 +1,4 @@
-//! The machine formats of `rampart scan -o`: SARIF and JUnit XML, each
+//! The machine formats of `rampart scan -o`: SARIF, JUnit XML and PolicyReports, each
 //! validated against the real schema of the format (kept in `../shared/schemas`) on real
 //! scans: the bundled examples, part of the shared corpus and a hostile manifest.
 
@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use common::{json, rampart, root};
@@ -463,4 +463,336 @@ fn junit_of_corpus_and_hostile_input_is_valid() {
         .find(|n| n.has_tag_name("failure"))
         .unwrap();
     assert!(failure.text().unwrap().contains("hostile <&>.yaml:"));
+}
+
+// ---------------------------------------------------------------- PolicyReport
+
+/// The CRD's `openAPIV3Schema` for one version, as a JSON Schema: every object with
+/// `properties` gets `additionalProperties: false`, because `kubectl apply` (strict field
+/// validation) rejects unknown fields that the API server would otherwise drop.
+fn crd_schema(file: &Path, version: &str) -> Value {
+    let text = std::fs::read_to_string(file).unwrap();
+    let loaded = rampart_source::load_str(&file.to_string_lossy(), &text);
+    let crd = loaded
+        .objects
+        .iter()
+        .find(|o| o.id.kind == "CustomResourceDefinition")
+        .unwrap()
+        .root
+        .to_json();
+    let schema = crd["spec"]["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == version)
+        .unwrap_or_else(|| panic!("{} has no version {version}", file.display()))["schema"]
+        ["openAPIV3Schema"]
+        .clone();
+    assert!(schema.is_object());
+    to_json_schema(schema)
+}
+
+fn to_json_schema(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in map {
+                // Kubernetes' extensions and OpenAPI's `nullable` are no JSON Schema.
+                if k.starts_with("x-kubernetes-") || k == "nullable" || k == "description" {
+                    continue;
+                }
+                let v = if k == "properties" {
+                    Value::Object(
+                        v.as_object()
+                            .unwrap()
+                            .iter()
+                            .map(|(name, s)| (name.clone(), to_json_schema(s.clone())))
+                            .collect(),
+                    )
+                } else {
+                    to_json_schema(v)
+                };
+                out.insert(k, v);
+            }
+            if out.contains_key("properties") && !out.contains_key("additionalProperties") {
+                out.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(to_json_schema).collect()),
+        other => other,
+    }
+}
+
+struct Crds {
+    namespaced: Value,
+    cluster: Value,
+}
+
+fn crds(api: &str) -> Crds {
+    let dir = schemas().join("policyreport");
+    match api {
+        "wgpolicyk8s.io/v1alpha2" => Crds {
+            namespaced: crd_schema(
+                &dir.join("wgpolicyk8s.io-v1alpha2/wgpolicyk8s.io_policyreports.yaml"),
+                "v1alpha2",
+            ),
+            cluster: crd_schema(
+                &dir.join("wgpolicyk8s.io-v1alpha2/wgpolicyk8s.io_clusterpolicyreports.yaml"),
+                "v1alpha2",
+            ),
+        },
+        _ => Crds {
+            namespaced: crd_schema(
+                &dir.join("openreports.io-v1alpha1/openreports.io_reports.yaml"),
+                "v1alpha1",
+            ),
+            cluster: crd_schema(
+                &dir.join("openreports.io-v1alpha1/openreports.io_clusterreports.yaml"),
+                "v1alpha1",
+            ),
+        },
+    }
+}
+
+fn is_dns1123_label(name: &str) -> bool {
+    let ok = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    !name.is_empty()
+        && name.len() <= 63
+        && name.chars().all(|c| ok(c) || c == '-')
+        && name.starts_with(ok)
+        && name.ends_with(ok)
+}
+
+/// Runs `-o policyreport`, parses the stream with Rampart's own YAML loader (which reads
+/// as kubectl does), validates every document and returns them.
+fn policy_reports(args: &[&str], api: &str) -> Vec<Value> {
+    let mut all = vec!["scan"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["-o", "policyreport", "--report-api", api]);
+    let text = stdout(&all);
+    assert!(text.starts_with("---\n"), "{text}");
+    let loaded = rampart_source::load_str("reports.yaml", &text);
+    assert!(
+        loaded.diagnostics.is_empty(),
+        "{:#?}\n{text}",
+        loaded.diagnostics
+    );
+    let docs: Vec<Value> = loaded.objects.iter().map(|o| o.root.to_json()).collect();
+    assert_eq!(docs.len(), text.matches("\n---\n").count() + 1);
+    let crds = crds(api);
+    let namespaced = jsonschema::draft4::new(&crds.namespaced).unwrap();
+    let cluster = jsonschema::draft4::new(&crds.cluster).unwrap();
+    let (kind, cluster_kind) = if api.starts_with("wgpolicyk8s.io") {
+        ("PolicyReport", "ClusterPolicyReport")
+    } else {
+        ("Report", "ClusterReport")
+    };
+    let mut names = BTreeSet::new();
+    for (i, doc) in docs.iter().enumerate() {
+        assert_eq!(doc["apiVersion"], api);
+        let validator = if i == 0 {
+            assert_eq!(doc["kind"], cluster_kind, "the cluster report comes first");
+            assert!(doc["metadata"].get("namespace").is_none());
+            &cluster
+        } else {
+            assert_eq!(doc["kind"], kind);
+            assert!(doc["metadata"]["namespace"].is_string());
+            &namespaced
+        };
+        let errors: Vec<String> = validator
+            .iter_errors(doc)
+            .take(20)
+            .map(|e| format!("{e} at {}", e.instance_path))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
+        let name = doc["metadata"]["name"].as_str().unwrap();
+        assert!(is_dns1123_label(name), "{name}");
+        assert!(names.insert((doc["metadata"]["namespace"].to_string(), name.to_string())));
+        // The summary counts what the results say, unless results were left out.
+        let results = doc["results"].as_array().unwrap();
+        let count = |r: &str| results.iter().filter(|x| x["result"] == r).count();
+        let summary = |k: &str| usize::try_from(doc["summary"][k].as_u64().unwrap()).unwrap();
+        let omitted = doc["metadata"]["annotations"]["rampart-k8s.github.io/omitted-results"]
+            .as_str()
+            .map_or(0, |n| n.parse::<usize>().unwrap());
+        assert_eq!(
+            summary("fail") + summary("warn") + summary("error"),
+            results.len() + omitted
+        );
+        if omitted == 0 {
+            assert_eq!(summary("fail"), count("fail"));
+            assert_eq!(summary("warn"), count("warn"));
+            assert_eq!(summary("error"), count("error"));
+        }
+    }
+    docs
+}
+
+#[test]
+fn policyreports_validate_against_both_crds() {
+    for api in ["wgpolicyk8s.io/v1alpha2", "openreports.io/v1alpha1"] {
+        let docs = policy_reports(&["examples/insecure"], api);
+        let namespaces: Vec<&str> = docs[1..]
+            .iter()
+            .map(|d| d["metadata"]["namespace"].as_str().unwrap())
+            .collect();
+        assert!(namespaces.contains(&"shop"), "{namespaces:?}");
+        let shop = docs
+            .iter()
+            .find(|d| d["metadata"]["namespace"] == "shop")
+            .unwrap();
+        assert_eq!(shop["metadata"]["name"], "rampart-shop");
+        let result = shop["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["policy"] == "POD001")
+            .unwrap();
+        assert_eq!(result["rule"], "privileged-container");
+        assert_eq!(result["result"], "fail");
+        assert_eq!(result["severity"], "high");
+        assert_eq!(result["category"], "Pod security");
+        assert_eq!(result["source"], "rampart");
+        assert_eq!(
+            result["resources"],
+            json!([{"apiVersion": "apps/v1", "kind": "Deployment", "name": "api", "namespace": "shop"}])
+        );
+        assert_eq!(result["properties"]["file"], "examples/insecure/api.yaml");
+        assert_eq!(result["properties"]["line"], "30");
+        assert_eq!(
+            result["properties"]["fingerprint"].as_str().unwrap().len(),
+            32
+        );
+        // Every finding is in exactly one report, namespaced or cluster-wide.
+        let (_, report) = json(&[
+            "scan",
+            "examples/insecure",
+            "-o",
+            "json",
+            "--fail-on",
+            "none",
+        ]);
+        let total: usize = docs
+            .iter()
+            .map(|d| d["results"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(total, report["findings"].as_array().unwrap().len());
+    }
+    // The translated schema rejects a wrong enum value and an unknown field.
+    let crds = crds("wgpolicyk8s.io/v1alpha2");
+    let validator = jsonschema::draft4::new(&crds.namespaced).unwrap();
+    let docs = policy_reports(&["examples/insecure"], "wgpolicyk8s.io/v1alpha2");
+    let shop = docs
+        .iter()
+        .find(|d| d["metadata"]["namespace"] == "shop")
+        .unwrap();
+    assert!(validator.is_valid(shop));
+    let mut wrong = shop.clone();
+    wrong["results"][0]["result"] = json!("failed");
+    assert!(!validator.is_valid(&wrong));
+    let mut unknown = shop.clone();
+    unknown["results"][0]["file"] = json!("x.yaml");
+    assert!(!validator.is_valid(&unknown));
+
+    // Corpus inputs, including input errors (results with `result: error`).
+    for input in CORPUS {
+        policy_reports(&[input, "--fail-on", "medium"], "wgpolicyk8s.io/v1alpha2");
+    }
+    let docs = policy_reports(
+        &["../shared/corpus/checkov-tests"],
+        "openreports.io/v1alpha1",
+    );
+    assert_eq!(docs[0]["summary"]["error"], 14);
+}
+
+#[test]
+fn policyreport_results_follow_fail_on() {
+    let docs = policy_reports(
+        &["examples/insecure", "--fail-on", "critical"],
+        "wgpolicyk8s.io/v1alpha2",
+    );
+    let results: Vec<&Value> = docs
+        .iter()
+        .flat_map(|d| d["results"].as_array().unwrap())
+        .collect();
+    for r in &results {
+        let expected = if r["severity"] == "critical" {
+            "fail"
+        } else {
+            "warn"
+        };
+        assert_eq!(r["result"], expected, "{r:#}");
+    }
+    assert!(results.iter().any(|r| r["result"] == "warn"));
+}
+
+#[test]
+fn policyreports_are_bounded() {
+    let full = policy_reports(&["examples/insecure"], "wgpolicyk8s.io/v1alpha2");
+    let capped = policy_reports(
+        &["examples/insecure", "--max-results-per-report", "2"],
+        "wgpolicyk8s.io/v1alpha2",
+    );
+    assert_eq!(full.len(), capped.len());
+    let mut cut = 0;
+    for (f, c) in full.iter().zip(&capped) {
+        assert_eq!(f["summary"], c["summary"], "summaries count every finding");
+        let (all, kept) = (
+            f["results"].as_array().unwrap(),
+            c["results"].as_array().unwrap(),
+        );
+        assert!(kept.len() <= 2);
+        let omitted = c["metadata"]["annotations"]["rampart-k8s.github.io/omitted-results"]
+            .as_str()
+            .map_or(0, |n| n.parse::<usize>().unwrap());
+        assert_eq!(all.len(), kept.len() + omitted);
+        if omitted > 0 {
+            cut += 1;
+            // The most severe are kept.
+            let rank = |s: &Value| {
+                ["info", "low", "medium", "high", "critical"]
+                    .iter()
+                    .position(|x| s == x)
+                    .unwrap()
+            };
+            let lowest_kept = kept.iter().map(|r| rank(&r["severity"])).min().unwrap();
+            let mut ranks: Vec<usize> = all.iter().map(|r| rank(&r["severity"])).collect();
+            ranks.sort_unstable_by(|a, b| b.cmp(a));
+            assert_eq!(lowest_kept, ranks[kept.len() - 1]);
+        }
+    }
+    assert!(cut > 0, "some report was cut");
+}
+
+#[test]
+fn policyreports_of_hostile_input_are_valid() {
+    let (_dir, path) = hostile_file();
+    for api in ["wgpolicyk8s.io/v1alpha2", "openreports.io/v1alpha1"] {
+        let docs = policy_reports(&[&path], api);
+        let by_ns: BTreeMap<String, &Value> = docs
+            .iter()
+            .map(|d| (d["metadata"]["namespace"].to_string(), d))
+            .collect();
+        let hostile = by_ns
+            .values()
+            .find(|d| {
+                d["metadata"]["namespace"]
+                    .as_str()
+                    .is_some_and(|ns| ns.starts_with("Ns_<&>]]>\u{7f}"))
+            })
+            .unwrap();
+        let pod = hostile["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["policy"] == "POD001")
+            .unwrap();
+        // The strings arrive whole, escapes and all.
+        assert_eq!(
+            pod["resources"][0]["name"],
+            "evil<&\"]]>'\u{1}\u{1b}[31m\u{0}\u{2028}\u{fffd} x"
+        );
+        assert_eq!(docs[0]["summary"]["error"], 1, "the unclosed flow sequence");
+    }
 }

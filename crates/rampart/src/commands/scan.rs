@@ -9,7 +9,7 @@ use rampart_rules::{Selection, Settings, Severity};
 use rampart_source::{Input, LoadOptions};
 
 use super::{EXIT_ERROR, EXIT_FINDINGS};
-use crate::args::{FailOn, Format, ScanArgs};
+use crate::args::{FailOn, Format, ReportApi, ScanArgs};
 
 pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let selection = Selection {
@@ -139,6 +139,20 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             rampart_report::junit::write(&report, options, &mut stdout)?;
             stdout.flush()?;
         }
+        Format::Policyreport => {
+            let options = rampart_report::policyreport::PolicyReportOptions {
+                api: match args.report_api {
+                    ReportApi::Wgpolicy => rampart_report::policyreport::ReportApi::Wgpolicy,
+                    ReportApi::OpenReports => rampart_report::policyreport::ReportApi::OpenReports,
+                },
+                max_results: args.max_results_per_report,
+                fail_at: threshold(args.fail_on),
+                timestamp: now(),
+            };
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            rampart_report::policyreport::write(&report, options, &mut stdout)?;
+            stdout.flush()?;
+        }
     }
     clock.lap("report");
     if args.output == Format::Text {
@@ -172,7 +186,7 @@ fn threshold(fail_on: FailOn) -> Option<Severity> {
     }
 }
 
-/// The time stamped on JUnit output: `SOURCE_DATE_EPOCH` when set (for
+/// The time stamped on JUnit and PolicyReport output: `SOURCE_DATE_EPOCH` when set (for
 /// reproducible output), else now.
 fn now() -> rampart_report::Timestamp {
     std::env::var("SOURCE_DATE_EPOCH")
