@@ -93,6 +93,13 @@ pub(crate) struct ScanArgs {
     /// Code frames for at most this many findings in text output.
     #[arg(long, default_value_t = 500, value_name = "N")]
     pub(crate) max_snippets: usize,
+    /// PolicyReport API for `-o policyreport`.
+    #[arg(long, value_enum, default_value_t = ReportApi::Wgpolicy, value_name = "API")]
+    pub(crate) report_api: ReportApi,
+    /// At most this many results in one PolicyReport (the most severe are kept; the
+    /// summary still counts all).
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    pub(crate) max_results_per_report: usize,
     /// Load and index the input, run no rule (a parse-only baseline for benchmarks).
     #[arg(long, hide = true)]
     pub(crate) no_rules: bool,
@@ -107,6 +114,22 @@ pub(crate) enum Format {
     Text,
     /// Versioned JSON (docs/schema/scan-v1.schema.json).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and SARIF viewers.
+    Sarif,
+    /// JUnit XML, one test suite per practice, for CI test reports.
+    Junit,
+    /// PolicyReport YAML per namespace and cluster-wide, for `kubectl apply`.
+    Policyreport,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportApi {
+    /// `PolicyReport` and `ClusterPolicyReport`.
+    #[value(name = "wgpolicyk8s.io/v1alpha2")]
+    Wgpolicy,
+    /// `Report` and `ClusterReport`.
+    #[value(name = "openreports.io/v1alpha1")]
+    OpenReports,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

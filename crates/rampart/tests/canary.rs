@@ -32,10 +32,12 @@ fn formats() -> Vec<String> {
 #[test]
 fn no_secret_value_reaches_any_output_format() {
     let formats = formats();
-    assert!(
-        formats.contains(&"text".to_string()) && formats.contains(&"json".to_string()),
-        "{formats:?}"
-    );
+    for expected in ["text", "json", "sarif", "junit", "policyreport"] {
+        assert!(
+            formats.iter().any(|f| f == expected),
+            "{expected} missing from {formats:?}"
+        );
+    }
     for format in &formats {
         let out = rampart(&[
             "scan",

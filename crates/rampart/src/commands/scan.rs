@@ -9,7 +9,7 @@ use rampart_rules::{Selection, Settings, Severity};
 use rampart_source::{Input, LoadOptions};
 
 use super::{EXIT_ERROR, EXIT_FINDINGS};
-use crate::args::{FailOn, Format, ScanArgs};
+use crate::args::{FailOn, Format, ReportApi, ScanArgs};
 
 pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let selection = Selection {
@@ -114,21 +114,53 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             rampart_report::json::write(&report, &mut stdout)?;
             stdout.flush()?;
         }
+        Format::Sarif => {
+            let root = std::env::current_dir().ok();
+            let options = rampart_report::sarif::SarifOptions {
+                root: root.as_deref(),
+            };
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            rampart_report::sarif::write(&report, options, &mut stdout)?;
+            stdout.flush()?;
+        }
+        Format::Junit => {
+            let rules = if args.no_rules {
+                Vec::new()
+            } else {
+                selection.rules()
+            };
+            let hostname = hostname();
+            let options = rampart_report::junit::JunitOptions {
+                rules: &rules,
+                timestamp: now(),
+                hostname: &hostname,
+            };
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            rampart_report::junit::write(&report, options, &mut stdout)?;
+            stdout.flush()?;
+        }
+        Format::Policyreport => {
+            let options = rampart_report::policyreport::PolicyReportOptions {
+                api: match args.report_api {
+                    ReportApi::Wgpolicy => rampart_report::policyreport::ReportApi::Wgpolicy,
+                    ReportApi::OpenReports => rampart_report::policyreport::ReportApi::OpenReports,
+                },
+                max_results: args.max_results_per_report,
+                fail_at: threshold(args.fail_on),
+                timestamp: now(),
+            };
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            rampart_report::policyreport::write(&report, options, &mut stdout)?;
+            stdout.flush()?;
+        }
     }
     clock.lap("report");
     if args.output == Format::Text {
         rampart_report::text::write_diagnostics(&report, &mut anstream::stderr().lock())?;
     }
 
-    let threshold = match args.fail_on {
-        FailOn::Critical => Some(Severity::Critical),
-        FailOn::High => Some(Severity::High),
-        FailOn::Medium => Some(Severity::Medium),
-        FailOn::Low => Some(Severity::Low),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::None => None,
-    };
-    let failing = threshold.is_some_and(|t| outcome.findings.iter().any(|f| f.severity >= t));
+    let failing =
+        threshold(args.fail_on).is_some_and(|t| outcome.findings.iter().any(|f| f.severity >= t));
     let code = if has_input_errors {
         EXIT_ERROR
     } else if failing {
@@ -141,6 +173,39 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     std::mem::forget(inventory);
     std::mem::forget(outcome);
     Ok(ExitCode::from(code))
+}
+
+fn threshold(fail_on: FailOn) -> Option<Severity> {
+    match fail_on {
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::High => Some(Severity::High),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::None => None,
+    }
+}
+
+/// The time stamped on JUnit and PolicyReport output: `SOURCE_DATE_EPOCH` when set (for
+/// reproducible output), else now.
+fn now() -> rampart_report::Timestamp {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .map_or_else(rampart_report::Timestamp::now, |seconds| {
+            rampart_report::Timestamp { seconds, nanos: 0 }
+        })
+}
+
+/// The machine's name for JUnit's `hostname`, `localhost` when unknown.
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
 }
 
 /// Phase timings for `--timings`.
