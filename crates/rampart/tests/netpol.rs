@@ -148,3 +148,40 @@ fn reach_all_formats_list_the_same_connections() {
         "{dot}"
     );
 }
+
+#[test]
+fn reach_names_the_admin_rule_that_decides() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("anp.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "{FIXTURE}---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {{name: guard}}
+spec:
+  priority: 5
+  subject: {{namespaces: {{matchLabels: {{kubernetes.io/metadata.name: shop}}}}}}
+  ingress:
+  - name: no-other
+    action: Deny
+    from: [{{namespaces: {{matchLabels: {{kubernetes.io/metadata.name: other}}}}}}]
+"
+        ),
+    )
+    .unwrap();
+    let out = rampart()
+        .args(["reach", "other/client", "shop/web", "-f"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("[ANP] guard rule `no-other` ("), "{text}");
+    assert!(text.contains("says Deny for All Connections"), "{text}");
+    assert!(
+        text.contains("allowed end to end: No Connections"),
+        "{text}"
+    );
+}

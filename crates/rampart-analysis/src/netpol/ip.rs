@@ -158,6 +158,23 @@ impl IpSet {
         Ok(IpSet(ranges))
     }
 
+    /// The addresses of both sets.
+    #[must_use]
+    pub fn union(&self, other: &IpSet) -> IpSet {
+        let mut ranges: Vec<IpRange> = self.0.iter().chain(&other.0).copied().collect();
+        ranges.sort();
+        let mut out: Vec<IpRange> = Vec::new();
+        for r in ranges {
+            match out.last_mut() {
+                Some(last) if last.family == r.family && r.first <= last.last.saturating_add(1) => {
+                    last.last = last.last.max(r.last);
+                }
+                _ => out.push(r),
+            }
+        }
+        IpSet(out)
+    }
+
     /// The ranges.
     pub fn ranges(&self) -> &[IpRange] {
         &self.0

@@ -14,6 +14,7 @@
 //! from ingress rules, destinations from egress rules), as np-guard's netpol-analyzer
 //! does, so its connectivity lists can be compared line by line.
 
+pub mod admin;
 pub mod ip;
 pub mod policy;
 pub mod ports;
@@ -24,6 +25,7 @@ use std::fmt;
 use rampart_model::{Inventory, Node, PodTemplate};
 use rayon::prelude::*;
 
+pub use admin::{Action, AdminPeer, AdminPolicy, AdminRule};
 pub use ip::{IpRange, IpSet};
 pub use policy::{ContainerPort, Direction, Peer, Policy, PortRule, Rule};
 pub use ports::{ConnSet, PortSet, Protocol};
@@ -108,6 +110,24 @@ pub struct SideVerdict {
     pub allowed_by: Vec<Allowance>,
     /// What this side allows.
     pub conns: ConnSet,
+    /// Decisions of AdminNetworkPolicy and BaselineAdminNetworkPolicy rules, in the
+    /// order they apply.
+    pub admin: Vec<AdminDecision>,
+}
+
+/// An admin rule that decided part of a connection.
+#[derive(Clone, Debug)]
+pub struct AdminDecision {
+    /// The policy (index into [`Network::admin`]; `None` for the baseline).
+    pub policy: Option<usize>,
+    /// Which list the rule is in.
+    pub direction: Direction,
+    /// The rule's index in its list.
+    pub rule: usize,
+    /// What it decided.
+    pub action: Action,
+    /// The connections it decided.
+    pub conns: ConnSet,
 }
 
 /// Why a connection is allowed or denied.
@@ -137,6 +157,10 @@ pub struct Connection {
 pub struct Network {
     /// Every NetworkPolicy.
     pub policies: Vec<Policy>,
+    /// AdminNetworkPolicies, by priority (then name).
+    pub admin: Vec<AdminPolicy>,
+    /// The BaselineAdminNetworkPolicy, if any.
+    pub baseline: Option<AdminPolicy>,
     /// Distinct pod signatures.
     pub endpoints: Vec<Endpoint>,
     /// Workloads (or pods), sorted by their text form.
@@ -182,6 +206,14 @@ impl Network {
             .of_kind("NetworkPolicy")
             .filter_map(|(_, o)| Policy::compile(o))
             .collect();
+        let mut admin: Vec<AdminPolicy> = inventory
+            .of_kind("AdminNetworkPolicy")
+            .filter_map(|(_, o)| AdminPolicy::compile(o))
+            .collect();
+        admin.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
+        let baseline = inventory
+            .of_kind("BaselineAdminNetworkPolicy")
+            .find_map(|(_, o)| AdminPolicy::compile(o));
 
         let mut endpoint_ids: HashMap<Endpoint, usize> = HashMap::new();
         let mut endpoints = Vec::new();
@@ -262,6 +294,8 @@ impl Network {
         }
         Network {
             policies,
+            admin,
+            baseline,
             endpoints,
             workloads,
             namespaces,
@@ -334,6 +368,116 @@ impl Network {
     /// destination for ingress, the source for egress), `other` the far end, and
     /// `dst` the destination (whose container ports resolve named ports).
     fn side(&self, direction: Direction, owner: usize, other: Party, dst: Party) -> SideVerdict {
+        let mut verdict = self.np_side(direction, owner, other, dst);
+        if self.admin.is_empty() && self.baseline.is_none() {
+            return verdict;
+        }
+        let ports = self.ports_of(dst);
+        let (mut allowed, mut denied, mut decided) =
+            (ConnSet::none(), ConnSet::none(), ConnSet::none());
+        for (i, anp) in self.admin.iter().enumerate() {
+            if !self.admin_selects(anp, owner) {
+                continue;
+            }
+            for (r, rule) in anp.rules(direction).iter().enumerate() {
+                if !rule.peers.iter().any(|p| self.admin_peer_matches(p, other)) {
+                    continue;
+                }
+                let conns = rule.conns(ports).subtract(&decided);
+                if conns.is_empty() {
+                    continue;
+                }
+                match rule.action {
+                    Action::Allow => allowed.union_with(&conns),
+                    Action::Deny => denied.union_with(&conns),
+                    Action::Pass => {}
+                }
+                decided.union_with(&conns);
+                verdict.admin.push(AdminDecision {
+                    policy: Some(i),
+                    direction,
+                    rule: r,
+                    action: rule.action,
+                    conns,
+                });
+            }
+        }
+        // What no AdminNetworkPolicy allowed or denied is passed down.
+        let passed = ConnSet::all().subtract(&allowed).subtract(&denied);
+        let lower = if verdict.isolated_by.is_empty() {
+            let mut baseline_decided = ConnSet::none();
+            let mut baseline_denied = ConnSet::none();
+            if let Some(banp) = self
+                .baseline
+                .as_ref()
+                .filter(|b| self.admin_selects(b, owner))
+            {
+                for (r, rule) in banp.rules(direction).iter().enumerate() {
+                    if !rule.peers.iter().any(|p| self.admin_peer_matches(p, other)) {
+                        continue;
+                    }
+                    let conns = rule.conns(ports).subtract(&baseline_decided);
+                    if conns.is_empty() {
+                        continue;
+                    }
+                    if rule.action == Action::Deny {
+                        baseline_denied.union_with(&conns);
+                    }
+                    baseline_decided.union_with(&conns);
+                    let effective = conns.intersect(&passed);
+                    if !effective.is_empty() {
+                        verdict.admin.push(AdminDecision {
+                            policy: None,
+                            direction,
+                            rule: r,
+                            action: rule.action,
+                            conns: effective,
+                        });
+                    }
+                }
+            }
+            passed.subtract(&baseline_denied)
+        } else {
+            passed.intersect(&verdict.conns)
+        };
+        allowed.union_with(&lower);
+        verdict.conns = allowed;
+        verdict
+    }
+
+    /// Whether an admin policy's subject selects an endpoint.
+    pub fn admin_selects(&self, policy: &AdminPolicy, endpoint: usize) -> bool {
+        let Some(e) = self.endpoints.get(endpoint) else {
+            return false;
+        };
+        let Some(ns_labels) = self.namespaces.get(&e.namespace) else {
+            return false;
+        };
+        policy
+            .subject
+            .as_ref()
+            .is_some_and(|s| s.matches(ns_labels, &e.labels))
+    }
+
+    /// Whether an admin rule peer matches a party.
+    pub fn admin_peer_matches(&self, peer: &AdminPeer, party: Party) -> bool {
+        match (peer, party) {
+            (AdminPeer::Pods(selection), Party::Endpoint(e)) => {
+                self.endpoints.get(e).is_some_and(|ep| {
+                    self.namespaces
+                        .get(&ep.namespace)
+                        .is_some_and(|ns| selection.matches(ns, &ep.labels))
+                })
+            }
+            (AdminPeer::Networks(sets), Party::External(range)) => {
+                sets.iter().any(|s| s.contains(&range))
+            }
+            _ => false,
+        }
+    }
+
+    /// The NetworkPolicy layer of one side.
+    fn np_side(&self, direction: Direction, owner: usize, other: Party, dst: Party) -> SideVerdict {
         let isolated_by = self.isolating(owner, direction).to_vec();
         if isolated_by.is_empty() {
             return SideVerdict {
@@ -408,9 +552,26 @@ impl Network {
                 })
                 .collect()
         };
+        // Admin policies cut destinations at their IPv4 `networks`, as netpol-analyzer
+        // does (it leaves IPv6 networks out of the cut).
+        let admin_blocks: Vec<&IpSet> = self
+            .admin
+            .iter()
+            .chain(&self.baseline)
+            .flat_map(|p| &p.egress)
+            .flat_map(|r| &r.peers)
+            .filter_map(|peer| match peer {
+                AdminPeer::Networks(sets) => Some(sets),
+                _ => None,
+            })
+            .flatten()
+            .filter(|set| set.ranges().iter().all(|r| r.family == ip::Family::V4))
+            .collect();
+        let mut destinations = blocks(Direction::Egress);
+        destinations.extend(admin_blocks);
         (
             ip::pieces(blocks(Direction::Ingress)),
-            ip::pieces(blocks(Direction::Egress)),
+            ip::pieces(destinations),
         )
     }
 
@@ -422,10 +583,38 @@ impl Network {
     pub fn matrix(&self) -> Matrix {
         let fast = FastRules::new(self);
         let n = self.endpoints.len();
+        let has_admin = !self.admin.is_empty() || self.baseline.is_some();
         let named_ports = self
             .policies
             .iter()
-            .any(|p| p.ingress.iter().chain(&p.egress).any(Rule::has_named_ports));
+            .any(|p| p.ingress.iter().chain(&p.egress).any(Rule::has_named_ports))
+            || self.admin.iter().chain(&self.baseline).any(|p| {
+                p.ingress
+                    .iter()
+                    .chain(&p.egress)
+                    .any(AdminRule::has_named_ports)
+            });
+        // Which admin subjects select an endpoint and which admin rules match it.
+        let admin_bits = |e: usize| -> Vec<u64> {
+            let mut bits: Vec<bool> = Vec::new();
+            for policy in self.admin.iter().chain(&self.baseline) {
+                bits.push(self.admin_selects(policy, e));
+                for rule in policy.ingress.iter().chain(&policy.egress) {
+                    bits.push(
+                        rule.peers
+                            .iter()
+                            .any(|p| self.admin_peer_matches(p, Party::Endpoint(e))),
+                    );
+                }
+            }
+            bits.chunks(64)
+                .map(|c| {
+                    c.iter()
+                        .enumerate()
+                        .fold(0u64, |w, (i, b)| w | (u64::from(*b) << i))
+                })
+                .collect()
+        };
         let column = |direction: Direction, e: usize| -> Vec<u64> {
             let mut key = Vec::new();
             let mut bit = 0usize;
@@ -446,10 +635,10 @@ impl Network {
         let keys: Vec<(SourceKey, DestKey)> = (0..n)
             .into_par_iter()
             .map(|e| {
-                let src = (
-                    self.isolating(e, Direction::Egress).to_vec(),
-                    column(Direction::Ingress, e),
-                );
+                let admin = if has_admin { admin_bits(e) } else { Vec::new() };
+                let mut ingress_bits = column(Direction::Ingress, e);
+                ingress_bits.extend(&admin);
+                let src = (self.isolating(e, Direction::Egress).to_vec(), ingress_bits);
                 let ports = if named_ports {
                     self.endpoints
                         .get(e)
@@ -458,10 +647,12 @@ impl Network {
                 } else {
                     Vec::new()
                 };
+                let mut egress_bits = column(Direction::Egress, e);
+                egress_bits.extend(&admin);
                 let dst = (
                     self.isolating(e, Direction::Ingress).to_vec(),
                     ports,
-                    column(Direction::Egress, e),
+                    egress_bits,
                 );
                 (src, dst)
             })
@@ -492,7 +683,11 @@ impl Network {
                     .iter()
                     .enumerate()
                     .filter_map(|(cd, &d)| {
-                        let conns = fast.allowed(self, s, d);
+                        let conns = if has_admin {
+                            self.explain(Party::Endpoint(s), Party::Endpoint(d)).conns
+                        } else {
+                            fast.allowed(self, s, d)
+                        };
                         (!conns.is_empty()).then(|| (u32::try_from(cd).unwrap_or(u32::MAX), conns))
                     })
                     .collect()

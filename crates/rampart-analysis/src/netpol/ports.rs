@@ -129,6 +129,36 @@ impl PortSet {
     }
 }
 
+impl PortSet {
+    /// The ports of `self` that are not in `other`.
+    #[must_use]
+    pub fn subtract(&self, other: &PortSet) -> PortSet {
+        let mut out = Vec::new();
+        for &(a, b) in &self.0 {
+            let mut start = u32::from(a);
+            let end = u32::from(b);
+            for &(x, y) in &other.0 {
+                let (x, y) = (u32::from(x), u32::from(y));
+                if y < start || x > end {
+                    continue;
+                }
+                if x > start {
+                    out.push((start, x - 1));
+                }
+                start = start.max(y + 1);
+            }
+            if start <= end {
+                out.push((start, end));
+            }
+        }
+        PortSet(
+            out.into_iter()
+                .filter_map(|(a, b)| Some((u16::try_from(a).ok()?, u16::try_from(b).ok()?)))
+                .collect(),
+        )
+    }
+}
+
 impl fmt::Display for PortSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, &(a, b)) in self.0.iter().enumerate() {
@@ -206,6 +236,16 @@ impl ConnSet {
         ])
     }
 
+    /// What `self` allows and `other` does not.
+    #[must_use]
+    pub fn subtract(&self, other: &ConnSet) -> ConnSet {
+        ConnSet([
+            self.0[0].subtract(&other.0[0]),
+            self.0[1].subtract(&other.0[1]),
+            self.0[2].subtract(&other.0[2]),
+        ])
+    }
+
     /// Whether a connection to `port` over `protocol` is allowed.
     pub fn contains(&self, protocol: Protocol, port: u16) -> bool {
         self.ports(protocol).contains(port)
@@ -269,5 +309,9 @@ mod tests {
         assert_eq!(all.to_string(), "All Connections");
         assert_eq!(ConnSet::none().to_string(), "No Connections");
         assert!(PortSet::range(0, 0).is_empty());
+        let mut holes = PortSet::all().subtract(&PortSet::range(80, 80));
+        holes = holes.subtract(&PortSet::range(1, 10));
+        assert_eq!(holes.to_string(), "11-79,81-65535");
+        assert_eq!(ConnSet::all().subtract(&ConnSet::all()), ConnSet::none());
     }
 }

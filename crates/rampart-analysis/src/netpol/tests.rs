@@ -439,3 +439,124 @@ spec:
     ));
     assert!(!lines.iter().any(|l| l.contains("[External] => ns2/b")));
 }
+
+#[test]
+fn admin_policies_decide_before_network_policies_by_priority_and_rule_order() {
+    let n = with(
+        "apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: low-priority-allow}
+spec:
+  priority: 20
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: shop}}}
+  ingress:
+  - {name: all, action: Allow, from: [{namespaces: {}}]}
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: high-priority}
+spec:
+  priority: 10
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: db}}}}
+  ingress:
+  - {name: pass-web, action: Pass, from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}}], ports: [{portNumber: {port: 5432}}]}
+  - {name: deny-rest, action: Deny, from: [{namespaces: {}}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: 5432}, {port: 6432}]}]",
+    );
+    // Port 5432 from web is passed down and the NetworkPolicy allows it; everything
+    // else into db is denied by the earlier ANP, despite the later Allow-all ANP.
+    assert_eq!(
+        conns(&n, ep(&n, "shop", "web"), ep(&n, "shop", "db")),
+        "TCP 5432"
+    );
+    assert_eq!(
+        conns(&n, ep(&n, "other", "client"), ep(&n, "shop", "db")),
+        "No Connections"
+    );
+    // web is only under the Allow ANP: allowed from any pod, even with no policy.
+    assert_eq!(
+        conns(&n, ep(&n, "other", "client"), ep(&n, "shop", "web")),
+        "All Connections"
+    );
+    let v = n.explain(ep(&n, "shop", "web"), ep(&n, "shop", "db"));
+    let actions: Vec<&str> = v.ingress.admin.iter().map(|d| d.action.name()).collect();
+    assert_eq!(actions, ["Pass", "Deny"]);
+}
+
+#[test]
+fn baseline_applies_only_where_no_network_policy_isolates() {
+    let n = with(
+        "apiVersion: policy.networking.k8s.io/v1alpha1
+kind: BaselineAdminNetworkPolicy
+metadata: {name: default}
+spec:
+  subject: {namespaces: {}}
+  ingress:
+  - {name: allow-dns, action: Allow, from: [{namespaces: {}}], ports: [{portNumber: {protocol: UDP, port: 53}}]}
+  - {name: deny-all, action: Deny, from: [{namespaces: {}}]}
+  egress:
+  - {name: deny-metadata, action: Deny, to: [{networks: [169.254.169.254/32]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{ports: [{port: http}]}]",
+    );
+    // db has no NetworkPolicy: the baseline decides (DNS allowed, the rest denied).
+    assert_eq!(
+        conns(&n, ep(&n, "other", "client"), ep(&n, "shop", "db")),
+        "UDP 53"
+    );
+    // web is isolated by a NetworkPolicy: the baseline does not apply.
+    assert_eq!(
+        conns(&n, ep(&n, "other", "client"), ep(&n, "shop", "web")),
+        "TCP 8080"
+    );
+    // The baseline's rules read pods only; external sources fall to the default.
+    assert_eq!(
+        conns(&n, ext("8.8.8.8"), ep(&n, "shop", "db")),
+        "All Connections"
+    );
+    assert_eq!(
+        conns(&n, ep(&n, "shop", "db"), ext("169.254.169.254")),
+        "No Connections"
+    );
+    assert_eq!(
+        conns(&n, ep(&n, "shop", "db"), ext("8.8.8.8")),
+        "All Connections"
+    );
+    let (_, destinations) = n.external_pieces();
+    assert_eq!(destinations.len(), 3, "cut at the baseline's network");
+}
+
+#[test]
+fn admin_named_ports_take_the_pod_protocol_and_ranges_apply() {
+    let n = with(
+        "apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: ports}
+spec:
+  priority: 1
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: shop}}}
+  ingress:
+  - {name: named, action: Allow, from: [{namespaces: {}}], ports: [{namedPort: dns}]}
+  - {name: range, action: Allow, from: [{namespaces: {}}], ports: [{portRange: {protocol: SCTP, start: 100, end: 200}}]}
+  - {name: rest, action: Deny, from: [{namespaces: {}}]}",
+    );
+    assert_eq!(
+        conns(&n, ep(&n, "other", "client"), ep(&n, "shop", "web")),
+        "SCTP 100-200,UDP 53"
+    );
+    assert_eq!(
+        conns(&n, ep(&n, "other", "client"), ep(&n, "shop", "db")),
+        "SCTP 100-200"
+    );
+}

@@ -237,6 +237,10 @@ fn write_one(
                     "isolated": !s.isolated_by.is_empty(),
                     "isolatedBy": s.isolated_by.iter().map(|&p| policy_json(net, inventory, p)).collect::<Vec<_>>(),
                     "allowedBy": s.allowed_by.iter().map(|a| allowance_json(net, inventory, a)).collect::<Vec<_>>(),
+                    "adminDecisions": s.admin.iter().map(|d| {
+                        let (policy, rule, location) = admin_place(net, inventory, d);
+                        json!({"policy": policy, "rule": rule, "action": d.action.name(), "location": location, "conn": d.conns.to_string()})
+                    }).collect::<Vec<_>>(),
                     "conn": s.conns.to_string(),
                 })
             };
@@ -292,11 +296,22 @@ fn describe_side(
         );
         return;
     }
-    if side.isolated_by.is_empty() {
+    for d in &side.admin {
+        let (name, rule, at) = admin_place(net, inventory, d);
         let _ = writeln!(
             out,
-            "  {what} {who}: not isolated (no NetworkPolicy selects it), everything allowed"
+            "  {what} {who}: {name} rule `{rule}` ({at}) says {} for {}",
+            d.action.name(),
+            d.conns
         );
+    }
+    if side.isolated_by.is_empty() {
+        let tail = if side.admin.is_empty() {
+            "not isolated (no NetworkPolicy selects it), everything allowed"
+        } else {
+            "no NetworkPolicy isolates it"
+        };
+        let _ = writeln!(out, "  {what} {who}: {tail}");
         return;
     }
     let names: Vec<String> = side
@@ -352,6 +367,31 @@ fn find_rule<'a>(
 ) -> (&'static str, Option<&'a rampart_analysis::netpol::Rule>) {
     let direction = a.direction;
     (direction.field(), policy.all_rules(direction).get(a.rule))
+}
+
+/// `([ANP] name, rule name, file:line)` of an admin decision.
+fn admin_place(
+    net: &Network,
+    inventory: &Inventory,
+    d: &rampart_analysis::netpol::AdminDecision,
+) -> (String, String, String) {
+    let policy = match d.policy {
+        Some(i) => net.admin.get(i),
+        None => net.baseline.as_ref(),
+    };
+    let Some(policy) = policy else {
+        return (String::new(), String::new(), String::new());
+    };
+    let rule = policy.rules(d.direction).get(d.rule);
+    (
+        policy.full_name(),
+        rule.map(|r| r.name.clone()).unwrap_or_default(),
+        place(
+            inventory,
+            policy.object,
+            rule.map_or(rampart_model::Pos::UNKNOWN, |r| r.pos),
+        ),
+    )
 }
 
 fn policy_json(net: &Network, inventory: &Inventory, p: usize) -> serde_json::Value {
