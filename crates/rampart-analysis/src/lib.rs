@@ -7,6 +7,7 @@
 
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+pub mod audit;
 pub mod netpol;
 pub mod rbac;
 pub mod selector;

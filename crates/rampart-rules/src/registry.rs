@@ -83,6 +83,13 @@ pub static RULES: &[&RuleMeta] = &[
     &pod::NAMESPACE_BOUNDARY_CROSSING,
     &updates::LATEST_IMAGE_TAG,
     &audit::AUDIT_LOG_DISABLED,
+    &audit::LOGS_SECRET_BODIES,
+    &audit::MISSES_SECURITY_REQUESTS,
+    &audit::NO_CATCH_ALL,
+    &audit::RULE_SHADOWED,
+    &audit::REQUEST_RECEIVED_LOGGED,
+    &audit::LOG_RETENTION_UNSET,
+    &audit::INVALID_POLICY,
 ];
 
 /// Renamed rules: old name to code, so configurations keep working.

@@ -40,7 +40,8 @@ fn code_list_is_stable() {
             "POD007", "POD008", "POD009", "POD010", "POD011", "POD012", "POD013", "POD014",
             "POD015", "POD016", "POD017", "POD018", "POD019", "POD020", "POD021", "POD022",
             "POD023", "POD024", "POD025", "POD026", "POD027", "POD028", "POD029", "POD030",
-            "POD031", "POD032", "POD033", "UPD001", "AUD001"
+            "POD031", "POD032", "POD033", "UPD001", "AUD001", "AUD002", "AUD003", "AUD004",
+            "AUD005", "AUD006", "AUD007", "AUD008"
         ]
     );
 }

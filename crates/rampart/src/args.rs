@@ -32,6 +32,13 @@ pub(crate) enum Command {
     /// NetworkPolicy reachability: `reach SRC DST -f PATH...` explains one connection;
     /// `reach --all PATH...` lists every allowed connection.
     Reach(ReachArgs),
+    /// Audit policies: `audit-policy explain FILE --verb V --resource R` prints the rule
+    /// that decides a request and its level, as the API server would.
+    #[command(name = "audit-policy")]
+    AuditPolicy {
+        #[command(subcommand)]
+        command: AuditPolicyCommand,
+    },
     /// RBAC analyses: `rbac effective SUBJECT -f PATH...`.
     Rbac {
         #[command(subcommand)]
@@ -339,4 +346,40 @@ pub(crate) enum ReachFormat {
     Csv,
     /// Graphviz.
     Dot,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditPolicyCommand {
+    /// The rule of the policy that decides a request, and the level it is logged at.
+    Explain(AuditExplainArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct AuditExplainArgs {
+    /// The audit Policy file (`audit.k8s.io/v1`).
+    pub(crate) file: PathBuf,
+    /// The verb (`get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, ...).
+    #[arg(long)]
+    pub(crate) verb: String,
+    /// `RESOURCE[.GROUP][/SUBRESOURCE]` (`secrets`, `deployments.apps`, `pods/exec`).
+    #[arg(long, conflicts_with = "path")]
+    pub(crate) resource: Option<String>,
+    /// A non-resource URL (`/healthz`).
+    #[arg(long)]
+    pub(crate) path: Option<String>,
+    /// The object name.
+    #[arg(long, default_value = "")]
+    pub(crate) name: String,
+    /// The user name.
+    #[arg(long, default_value = "jane@example.com")]
+    pub(crate) user: String,
+    /// A group of the user (repeatable; `system:authenticated` is always added).
+    #[arg(long)]
+    pub(crate) group: Vec<String>,
+    /// The namespace (none: a cluster-scoped request).
+    #[arg(short = 'n', long, default_value = "")]
+    pub(crate) namespace: String,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = QueryFormat::Text)]
+    pub(crate) output: QueryFormat,
 }

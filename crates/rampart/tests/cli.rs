@@ -699,3 +699,49 @@ fn node_root_reads_static_pods_and_the_files_their_flags_name() {
             .any(|i| i["path"].as_str().unwrap().ends_with("enc/encryption.yaml"))
     );
 }
+
+#[test]
+fn audit_policy_explain_names_the_first_matching_rule() {
+    let policy = "../shared/schemas/audit/kubernetes-website/audit-policy.yaml";
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .current_dir(root())
+        .args([
+            "audit-policy",
+            "explain",
+            policy,
+            "--verb",
+            "get",
+            "--resource",
+            "pods/log",
+            "-n",
+            "shop",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.starts_with("rule #2 (")
+            && text.contains("audit-policy.yaml:15) matches first: level Metadata"),
+        "{text}"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .current_dir(root())
+        .args([
+            "audit-policy",
+            "explain",
+            policy,
+            "--verb",
+            "get",
+            "--path",
+            "/version",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["level"], "None");
+    assert_eq!(v["rule"], 5);
+    assert_eq!(v["omitStages"], serde_json::json!(["RequestReceived"]));
+}

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod audit_policy;
 mod explain;
 mod pss;
 mod rbac;
@@ -37,6 +38,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::WhoCan(args) => rbac::who_can(&args),
         Command::Escalations(args) => rbac::escalations(&args),
         Command::Reach(args) => reach::run(&args),
+        Command::AuditPolicy {
+            command: crate::args::AuditPolicyCommand::Explain(args),
+        } => audit_policy::explain(&args),
         Command::Rbac {
             command: crate::args::RbacCommand::Effective(args),
         } => rbac::effective(&args),
