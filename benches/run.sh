@@ -62,3 +62,8 @@ for spec in "5 netpol-10k" "1 netpol-10k-distinct"; do
   $M "reach --all ($2, replicas $1)" "$RUNS" -- "$BIN" reach --all "$f" -o connlist
   "$BIN" reach --all "$f" -o connlist --timings 2>&1 >/dev/null | sed 's/^/  /'
 done
+
+echo
+echo "== Admission webhook over loopback TLS: 2,000 requests/s for 60 s"
+cargo build --release -q -p rampart-benches --bin webhook-load
+target/release/webhook-load --rampart "$BIN" --rate 2000 --seconds 60 --connections 32

@@ -39,7 +39,7 @@ pub struct ObjectRef {
 }
 
 /// One Kubernetes object: its identity, origin and spanned content.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Object {
     /// apiVersion, kind, namespace and name.
     pub id: ObjectRef,

@@ -32,6 +32,9 @@ pub(crate) enum Command {
     /// NetworkPolicy reachability: `reach SRC DST -f PATH...` explains one connection;
     /// `reach --all PATH...` lists every allowed connection.
     Reach(ReachArgs),
+    /// The admission webhook: `POST /validate` (AdmissionReview), `/healthz`, `/readyz`,
+    /// `/metrics`, over TLS.
+    Serve(ServeArgs),
     /// Audit policies: `audit-policy explain FILE --verb V --resource R` prints the rule
     /// that decides a request and its level, as the API server would.
     #[command(name = "audit-policy")]
@@ -382,4 +385,53 @@ pub(crate) struct AuditExplainArgs {
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = QueryFormat::Text)]
     pub(crate) output: QueryFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeArgs {
+    /// PEM certificate chain (reloaded when the file changes).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) tls_cert: PathBuf,
+    /// PEM private key (reloaded when the file changes).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) tls_key: PathBuf,
+    /// Address and port to listen on.
+    #[arg(long, default_value = "0.0.0.0:8443", value_name = "ADDR:PORT")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// Manifests (or a `kubectl get -o json` dump) of the cluster around the requests:
+    /// Namespaces, RBAC objects, NetworkPolicies, Services and workloads.
+    #[arg(long = "context", value_name = "PATH")]
+    pub(crate) context: Vec<PathBuf>,
+    /// Deny findings at or above this severity (`none`: never deny by severity).
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub(crate) deny_at: FailOn,
+    /// Warn about findings at or above this severity (below `--deny-at`).
+    #[arg(long, value_enum, default_value_t = FailOn::Low)]
+    pub(crate) warn_at: FailOn,
+    /// Per rule: `CODE=deny|warn|audit|ignore` (repeatable; a rule name works too).
+    #[arg(long = "rule", value_name = "CODE=ACTION")]
+    pub(crate) rules: Vec<String>,
+    /// Namespaces whose requests are always admitted (repeatable; default kube-system).
+    #[arg(long = "exempt-namespace", value_name = "NS", default_values_t = ["kube-system".to_string()])]
+    pub(crate) exempt_namespaces: Vec<String>,
+    /// What to answer when no decision is reached in time or an internal error occurs.
+    #[arg(long, value_enum, default_value_t = FailurePolicyArg::Ignore)]
+    pub(crate) failure_policy: FailurePolicyArg,
+    /// The longest a decision may take, in milliseconds.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    pub(crate) timeout_ms: u64,
+    /// The largest AdmissionReview body accepted, in bytes.
+    #[arg(long, default_value_t = 3 * 1024 * 1024, value_name = "BYTES")]
+    pub(crate) max_body_bytes: usize,
+    /// Log as JSON lines (for log pipelines) instead of text.
+    #[arg(long)]
+    pub(crate) log_json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FailurePolicyArg {
+    /// Deny.
+    Fail,
+    /// Admit, with a warning.
+    Ignore,
 }

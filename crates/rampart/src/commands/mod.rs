@@ -7,6 +7,7 @@ mod rbac;
 mod reach;
 mod rules;
 mod scan;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -38,6 +39,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::WhoCan(args) => rbac::who_can(&args),
         Command::Escalations(args) => rbac::escalations(&args),
         Command::Reach(args) => reach::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::AuditPolicy {
             command: crate::args::AuditPolicyCommand::Explain(args),
         } => audit_policy::explain(&args),

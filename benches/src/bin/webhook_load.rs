@@ -1,0 +1,341 @@
+//! Drives `rampart serve` over loopback TLS at a fixed request rate with realistic
+//! AdmissionReviews (allowed and denied Pods and Deployments), interleaving garbage and
+//! oversized bodies, and prints latency percentiles, throughput and errors.
+//!
+//! ```text
+//! webhook-load --rampart target/release/rampart --rate 2000 --seconds 60 [--connections 32]
+//! ```
+//!
+//! The load is open-loop: request `i` is due at `start + i / rate`, and its latency is
+//! measured from when it was due, so a stalled server cannot hide its queueing delay
+//! (coordinated omission). Good requests and bad ones are counted separately; a good
+//! request fails when the answer is not a 200 AdmissionReview with the expected verdict.
+
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation
+)]
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::net::TcpStream;
+
+struct Args {
+    rampart: String,
+    rate: u64,
+    seconds: u64,
+    connections: usize,
+}
+
+fn parse_args() -> Option<Args> {
+    let mut args = Args {
+        rampart: "target/release/rampart".into(),
+        rate: 2000,
+        seconds: 60,
+        connections: 32,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let v = it.next()?;
+        match a.as_str() {
+            "--rampart" => args.rampart = v,
+            "--rate" => args.rate = v.parse().ok()?,
+            "--seconds" => args.seconds = v.parse().ok()?,
+            "--connections" => args.connections = v.parse().ok()?,
+            _ => return None,
+        }
+    }
+    Some(args)
+}
+
+fn review(uid: u64, object: &serde_json::Value) -> Vec<u8> {
+    let kind = object["kind"].as_str().unwrap_or("Pod");
+    serde_json::to_vec(&serde_json::json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": format!("load-{uid}"),
+            "kind": {"group": if kind == "Pod" { "" } else { "apps" }, "version": "v1", "kind": kind},
+            "resource": {"group": if kind == "Pod" { "" } else { "apps" }, "version": "v1", "resource": if kind == "Pod" { "pods" } else { "deployments" }},
+            "operation": "CREATE",
+            "namespace": "shop",
+            "userInfo": {"username": "jane@example.com", "groups": ["system:authenticated"]},
+            "object": object,
+        }
+    }))
+    .unwrap()
+}
+
+/// Requests, and whether each should be allowed (`None`: a bad request, 400/413).
+fn corpus() -> Vec<(Vec<u8>, Option<bool>)> {
+    let hardened = serde_json::json!({
+        "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
+        "automountServiceAccountToken": false,
+        "containers": [{"name": "app", "image": "registry.example.com/shop/api:2.3.1@sha256:4c1d2bd0b3c1e4a4bd2a7d4b9cb0cb3b6a33b4a5f1d5e0c2b9a8f7e6d5c4b3a2",
+            "imagePullPolicy": "Always",
+            "ports": [{"name": "http", "containerPort": 8080}],
+            "readinessProbe": {"httpGet": {"path": "/ready", "port": "http"}},
+            "securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}},
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}}}]
+    });
+    let privileged = serde_json::json!({
+        "hostPID": true,
+        "containers": [{"name": "debug", "image": "busybox:1.36", "securityContext": {"privileged": true}}]
+    });
+    let pod = |name: &str, spec: &serde_json::Value| {
+        serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "shop", "labels": {"app": name}}, "spec": spec})
+    };
+    let deployment = |name: &str, spec: &serde_json::Value| {
+        serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "shop"},
+        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": spec}}})
+    };
+    let mut out = Vec::new();
+    for i in 0..50u64 {
+        out.push((review(i, &pod(&format!("api-{i}"), &hardened)), Some(true)));
+        out.push((
+            review(i, &deployment(&format!("web-{i}"), &hardened)),
+            Some(true),
+        ));
+        out.push((
+            review(i, &pod(&format!("debug-{i}"), &privileged)),
+            Some(false),
+        ));
+        out.push((
+            review(i, &deployment(&format!("agent-{i}"), &privileged)),
+            Some(false),
+        ));
+    }
+    // One garbage and one oversized body per 100 requests.
+    let mut mixed = Vec::new();
+    for (i, item) in out.into_iter().enumerate() {
+        mixed.push(item);
+        if i % 100 == 50 {
+            mixed.push((
+                b"{\"apiVersion\": \"admission.k8s.io/v1\", \"kind\": \"Adm".to_vec(),
+                None,
+            ));
+        }
+        if i % 100 == 99 {
+            mixed.push((vec![b'x'; 4 * 1024 * 1024], None));
+        }
+    }
+    mixed
+}
+
+struct Stats {
+    latencies_us: std::sync::Mutex<Vec<u64>>,
+    good: AtomicU64,
+    errors: AtomicU64,
+    bad_sent: AtomicU64,
+    bad_rejected: AtomicU64,
+}
+
+async fn connect(
+    addr: SocketAddr,
+    ca: &CertificateDer<'static>,
+) -> hyper::client::conn::http1::SendRequest<Full<Bytes>> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.clone()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    sender
+}
+
+fn start_server(rampart: &str, dir: &std::path::Path, addr: SocketAddr) -> Child {
+    Command::new(rampart)
+        .args([
+            "serve",
+            "--listen",
+            &addr.to_string(),
+            "--timeout-ms",
+            "2000",
+            "--max-body-bytes",
+            "1048576",
+        ])
+        .arg("--tls-cert")
+        .arg(dir.join("tls.crt"))
+        .arg("--tls-key")
+        .arg(dir.join("tls.key"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting rampart serve")
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let i = (((sorted.len() - 1) as f64) * p).round() as usize;
+    #[allow(clippy::cast_precision_loss)]
+    let v = sorted.get(i).copied().unwrap_or(0) as f64;
+    v / 1000.0
+}
+
+fn main() -> ExitCode {
+    let Some(args) = parse_args() else {
+        eprintln!(
+            "usage: webhook-load [--rampart PATH] [--rate N] [--seconds N] [--connections N]"
+        );
+        return ExitCode::from(2);
+    };
+    let dir = std::env::temp_dir().join(format!("rampart-webhook-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    std::fs::write(dir.join("tls.crt"), cert.cert.pem()).unwrap();
+    std::fs::write(dir.join("tls.key"), cert.signing_key.serialize_pem()).unwrap();
+    let ca = cert.cert.der().clone();
+    let addr: SocketAddr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let mut server = start_server(&args.rampart, &dir, addr);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let code = runtime.block_on(async {
+        for _ in 0..200 {
+            if TcpStream::connect(addr).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let corpus = Arc::new(corpus());
+        let stats = Arc::new(Stats {
+            latencies_us: std::sync::Mutex::new(Vec::with_capacity((args.rate * args.seconds) as usize)),
+            good: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            bad_sent: AtomicU64::new(0),
+            bad_rejected: AtomicU64::new(0),
+        });
+        let total = args.rate * args.seconds;
+        let next = Arc::new(AtomicU64::new(0));
+        let start = Instant::now() + Duration::from_millis(200);
+        let mut tasks = Vec::new();
+        for _ in 0..args.connections {
+            let (corpus, stats, next, ca) = (Arc::clone(&corpus), Arc::clone(&stats), Arc::clone(&next), ca.clone());
+            let rate = args.rate;
+            tasks.push(tokio::spawn(async move {
+                let mut sender = connect(addr, &ca).await;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= total {
+                        break;
+                    }
+                    #[allow(clippy::cast_precision_loss)]
+                    let due = start + Duration::from_secs_f64(i as f64 / rate as f64);
+                    tokio::time::sleep_until(due.into()).await;
+                    let (body, expect) = &corpus[(i as usize) % corpus.len()];
+                    let request = hyper::Request::post("/validate")
+                        .header("host", "localhost")
+                        .header("content-type", "application/json")
+                        .body(Full::new(Bytes::from(body.clone())))
+                        .unwrap();
+                    let result = sender.send_request(request).await;
+                    let elapsed = due.elapsed();
+                    match (result, expect) {
+                        (Ok(resp), Some(allowed)) => {
+                            let ok_status = resp.status() == 200;
+                            let bytes = resp.into_body().collect().await.map(http_body_util::Collected::to_bytes).unwrap_or_default();
+                            let verdict = serde_json::from_slice::<serde_json::Value>(&bytes)
+                                .ok()
+                                .and_then(|v| v["response"]["allowed"].as_bool());
+                            if ok_status && verdict == Some(*allowed) {
+                                stats.good.fetch_add(1, Ordering::Relaxed);
+                                #[allow(clippy::cast_possible_truncation)]
+                                stats.latencies_us.lock().unwrap().push(elapsed.as_micros() as u64);
+                            } else {
+                                stats.errors.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        (Ok(resp), None) => {
+                            stats.bad_sent.fetch_add(1, Ordering::Relaxed);
+                            let status = resp.status().as_u16();
+                            let _ = resp.into_body().collect().await;
+                            if status == 400 || status == 413 {
+                                stats.bad_rejected.fetch_add(1, Ordering::Relaxed);
+                            }
+                            // The server may close a connection after a 413.
+                            if status == 413 || sender.ready().await.is_err() {
+                                sender = connect(addr, &ca).await;
+                            }
+                        }
+                        (Err(_), expect) => {
+                            if expect.is_some() {
+                                stats.errors.fetch_add(1, Ordering::Relaxed);
+                            } else {
+                                stats.bad_sent.fetch_add(1, Ordering::Relaxed);
+                                stats.bad_rejected.fetch_add(1, Ordering::Relaxed);
+                            }
+                            sender = connect(addr, &ca).await;
+                        }
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+        let wall = start.elapsed().as_secs_f64();
+        let mut lat = std::mem::take(&mut *stats.latencies_us.lock().unwrap());
+        lat.sort_unstable();
+        let good = stats.good.load(Ordering::Relaxed);
+        let errors = stats.errors.load(Ordering::Relaxed);
+        #[allow(clippy::cast_precision_loss)]
+        let throughput = (good + stats.bad_sent.load(Ordering::Relaxed)) as f64 / wall;
+        println!(
+            "webhook load: {} good requests in {wall:.1} s ({throughput:.0} req/s incl. bad), {errors} errors; bad bodies {} sent, {} refused (400/413)",
+            good,
+            stats.bad_sent.load(Ordering::Relaxed),
+            stats.bad_rejected.load(Ordering::Relaxed),
+        );
+        println!(
+            "latency (from due time): p50 {:.3} ms  p99 {:.3} ms  p99.9 {:.3} ms  max {:.3} ms",
+            percentile(&lat, 0.50),
+            percentile(&lat, 0.99),
+            percentile(&lat, 0.999),
+            percentile(&lat, 1.0)
+        );
+        if errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    code
+}

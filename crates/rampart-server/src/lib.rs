@@ -1,0 +1,302 @@
+//! Rampart's admission webhook: `POST /validate` answers `admission.k8s.io/v1`
+//! AdmissionReviews with the same rules a scan runs, plus `/healthz`, `/readyz` and
+//! `/metrics`. TLS certificates are reloaded when their files change; SIGTERM and
+//! Ctrl-C drain in-flight requests before exiting.
+//!
+//! The decision logic lives in [`admission`] and is plain synchronous code; this module
+//! only adds HTTP, TLS, time limits and the failure policy.
+
+#![warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+pub mod admission;
+pub mod metrics;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+pub use admission::{Action, ClusterContext, Enforcement};
+
+/// What the webhook answers when it cannot decide (an internal error or a timeout).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailurePolicy {
+    /// Deny the request.
+    Fail,
+    /// Admit it, with a warning.
+    Ignore,
+}
+
+/// Everything the server needs.
+#[derive(Debug)]
+pub struct Options {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+    /// The largest request body accepted (larger: 413).
+    pub body_limit: usize,
+    /// The longest a decision may take.
+    pub timeout: Duration,
+    /// What to answer when no decision was reached.
+    pub failure_policy: FailurePolicy,
+    /// How findings become decisions.
+    pub enforcement: Enforcement,
+    /// The cluster around the requests.
+    pub context: ClusterContext,
+}
+
+/// State shared by the handlers.
+#[derive(Debug)]
+pub struct AppState {
+    enforcement: Enforcement,
+    context: RwLock<Arc<ClusterContext>>,
+    /// Request counters and latencies.
+    pub metrics: metrics::Metrics,
+    failure_policy: FailurePolicy,
+    timeout: Duration,
+    ready: AtomicBool,
+}
+
+impl AppState {
+    /// State for a server (or a test).
+    pub fn new(
+        enforcement: Enforcement,
+        context: ClusterContext,
+        failure_policy: FailurePolicy,
+        timeout: Duration,
+    ) -> Arc<Self> {
+        Arc::new(AppState {
+            enforcement,
+            context: RwLock::new(Arc::new(context)),
+            metrics: metrics::Metrics::default(),
+            failure_policy,
+            timeout,
+            ready: AtomicBool::new(true),
+        })
+    }
+
+    /// Replaces the cluster context (a reflector update or a snapshot reload).
+    pub fn set_context(&self, context: ClusterContext) {
+        if let Ok(mut slot) = self.context.write() {
+            *slot = Arc::new(context);
+        }
+    }
+
+    fn context(&self) -> Arc<ClusterContext> {
+        self.context
+            .read()
+            .map_or_else(|_| Arc::new(ClusterContext::default()), |c| Arc::clone(&c))
+    }
+}
+
+/// The routes, without TLS (tests drive it directly).
+pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {
+    Router::new()
+        .route("/validate", post(validate))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    if state.ready.load(Ordering::Relaxed) {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
+    }
+}
+
+async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn validate(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let start = Instant::now();
+    let context = state.context();
+    let worker_state = Arc::clone(&state);
+    let worker_body = body.clone();
+    let work = tokio::task::spawn_blocking(move || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            admission::review(&worker_body, &context, &worker_state.enforcement)
+        }))
+    });
+    let result = tokio::time::timeout(state.timeout, work).await;
+    let seconds = start.elapsed().as_secs_f64();
+    match result {
+        Ok(Ok(Ok(Ok(outcome)))) => {
+            let denied = !outcome.response.allowed;
+            state.metrics.observe(
+                if denied {
+                    metrics::Result::Denied
+                } else {
+                    metrics::Result::Allowed
+                },
+                seconds,
+                &outcome.denied_by,
+            );
+            if denied {
+                tracing::info!(uid = %outcome.response.uid, dry_run = outcome.dry_run, rules = ?outcome.denied_by, "denied");
+            }
+            review_response(&outcome.response)
+        }
+        Ok(Ok(Ok(Err(admission::BadRequest(reason))))) => {
+            state
+                .metrics
+                .observe(metrics::Result::BadRequest, seconds, &[]);
+            (StatusCode::BAD_REQUEST, reason).into_response()
+        }
+        other => {
+            let why = match other {
+                Err(_) => "timed out",
+                _ => "failed internally",
+            };
+            state.metrics.observe(metrics::Result::Error, seconds, &[]);
+            tracing::error!(why, "admission review not decided; failure policy applies");
+            failure_response(&body, why, state.failure_policy)
+        }
+    }
+}
+
+fn review_response(response: &admission::Response) -> Response {
+    let body = serde_json::json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "response": response,
+    });
+    match serde_json::to_vec(&body) {
+        Ok(bytes) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// The answer when no decision was reached: the failure policy, for the request's uid.
+fn failure_response(body: &[u8], why: &str, policy: FailurePolicy) -> Response {
+    let uid = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("request")?.get("uid")?.as_str().map(str::to_string));
+    let Some(uid) = uid else {
+        return (StatusCode::BAD_REQUEST, "no request uid").into_response();
+    };
+    let message = format!("Rampart {why}");
+    let response = admission::Response {
+        uid,
+        allowed: policy == FailurePolicy::Ignore,
+        status: (policy == FailurePolicy::Fail).then(|| admission::Status {
+            code: 500,
+            message: message.clone(),
+        }),
+        warnings: if policy == FailurePolicy::Ignore {
+            vec![format!("{message}; admitted by the failure policy")]
+        } else {
+            Vec::new()
+        },
+        audit_annotations: std::collections::BTreeMap::new(),
+    };
+    review_response(&response)
+}
+
+/// Serves until SIGTERM or Ctrl-C, reloading the certificate when its files change.
+pub async fn serve(options: Options) -> anyhow::Result<()> {
+    let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&options.cert, &options.key)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "reading {} and {}: {e}",
+                options.cert.display(),
+                options.key.display()
+            )
+        })?;
+    let state = AppState::new(
+        options.enforcement,
+        options.context,
+        options.failure_policy,
+        options.timeout,
+    );
+    let app = router(Arc::clone(&state), options.body_limit);
+    let handle = axum_server::Handle::new();
+
+    // Reload the certificate when cert-manager (or anyone) rewrites the files.
+    let reload = {
+        let tls = tls.clone();
+        let (cert, key) = (options.cert.clone(), options.key.clone());
+        tokio::spawn(async move {
+            let mtime = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+            let mut last: (Option<SystemTime>, Option<SystemTime>) = (mtime(&cert), mtime(&key));
+            loop {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                let now = (mtime(&cert), mtime(&key));
+                if now != last {
+                    match tls.reload_from_pem_file(&cert, &key).await {
+                        Ok(()) => tracing::info!("TLS certificate reloaded"),
+                        Err(e) => {
+                            tracing::error!(error = %e, "TLS certificate reload failed; keeping the old one");
+                        }
+                    }
+                    last = now;
+                }
+            }
+        })
+    };
+
+    let shutdown = {
+        let handle = handle.clone();
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            state.ready.store(false, Ordering::Relaxed);
+            tracing::info!("shutting down: draining requests");
+            handle.graceful_shutdown(Some(Duration::from_secs(10)));
+        })
+    };
+    tracing::info!(listen = %options.listen, "serving");
+    let served = axum_server::bind_rustls(options.listen, tls)
+        .handle(handle)
+        .serve(app.into_make_service())
+        .await;
+    reload.abort();
+    shutdown.abort();
+    served.map_err(|e| anyhow::anyhow!("serving on {}: {e}", options.listen))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
