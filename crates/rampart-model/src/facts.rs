@@ -207,6 +207,15 @@ impl fmt::Display for KubeVersion {
     }
 }
 
+/// The version in an image's tag (`registry.k8s.io/kube-apiserver:v1.30.2`, also with
+/// a `@sha256:` digest after the tag); `None` without a tag or when the tag is no version.
+pub fn image_version(image: &str) -> Option<KubeVersion> {
+    let named = image.split('@').next().unwrap_or(image);
+    let last = named.rsplit('/').next().unwrap_or(named);
+    let (_, tag) = last.rsplit_once(':')?;
+    KubeVersion::parse(tag)
+}
+
 /// Where the cluster's version was learned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -247,12 +256,7 @@ impl ClusterFacts {
             components
                 .iter()
                 .filter(|c| c.component == Component::KubeApiserver)
-                .filter_map(|c| {
-                    c.image
-                        .as_deref()?
-                        .rsplit_once(':')
-                        .and_then(|(_, tag)| KubeVersion::parse(tag))
-                })
+                .filter_map(|c| image_version(c.image.as_deref()?))
                 .max()
                 .map(|v| (v, VersionSource::ApiserverImage))
         };
@@ -371,5 +375,12 @@ mod tests {
         assert_eq!(v("v1.28.3+k3s1"), Some("v1.28.3".into()));
         assert_eq!(v("latest"), None);
         assert_eq!(v("v1.2.3.4"), None);
+        let i = |t: &str| image_version(t).map(|v| v.to_string());
+        assert_eq!(
+            i("registry.k8s.io/kube-apiserver:v1.30.2@sha256:abc"),
+            Some("v1.30.2".into())
+        );
+        assert_eq!(i("registry:5000/kube-apiserver"), None);
+        assert_eq!(i("kube-apiserver:latest"), None);
     }
 }

@@ -14,7 +14,7 @@ pub mod object;
 pub mod workload;
 
 pub use diagnostic::{InputDiagnostic, InputLevel};
-pub use facts::{ClusterFacts, Component, ComponentFlags, KubeVersion};
+pub use facts::{ClusterFacts, Component, ComponentFlags, KubeVersion, VersionSource};
 pub use files::{Files, SourceFile};
 pub use inventory::Inventory;
 pub use node::{Entry, Map, Node, Pos, Value};

@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use rampart_model::{Inventory, Object, Pos};
+use rampart_model::{Inventory, Object, ObjectRef, Pos};
 
 use rampart_analysis::netpol::{Level, Network};
 use rampart_analysis::rbac::Rbac;
@@ -96,6 +96,39 @@ impl<'a> Context<'a> {
             file: object.file(),
             pos: if pos.is_known() { pos } else { object.pos() },
             field_path: object.display_path(path),
+            message: message.into(),
+            help: None,
+            evidence: None,
+            steps: Vec::new(),
+            related: Vec::new(),
+        };
+        self.findings.push(finding);
+        self.findings
+            .last_mut()
+            .unwrap_or_else(|| unreachable!("a finding was just pushed"))
+    }
+
+    /// Reports a finding about the cluster as a whole, tied to no object or file (the
+    /// Kubernetes version given on the command line, say).
+    pub fn report_cluster(
+        &mut self,
+        rule: &'static RuleMeta,
+        name: &str,
+        message: impl Into<String>,
+    ) -> &mut Finding {
+        let finding = Finding {
+            rule,
+            severity: rule.severity,
+            object: ObjectRef {
+                api_version: String::new(),
+                kind: "Cluster".to_string(),
+                namespace: None,
+                name: name.to_string(),
+            },
+            object_index: None,
+            file: None,
+            pos: Pos::UNKNOWN,
+            field_path: String::new(),
             message: message.into(),
             help: None,
             evidence: None,

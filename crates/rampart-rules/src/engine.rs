@@ -1,7 +1,7 @@
 //! Running rules over an inventory: selection, parallel evaluation, suppression and a
 //! deterministic order.
 
-use rampart_model::{Inventory, PodTemplate};
+use rampart_model::{InputDiagnostic, Inventory, PodTemplate};
 use rayon::prelude::*;
 
 use rampart_analysis::rbac::Rbac;
@@ -71,6 +71,9 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// How many findings annotations suppressed.
     pub suppressed: usize,
+    /// Input the rules could not judge (an unreadable Kubernetes version, say): warnings,
+    /// not findings.
+    pub diagnostics: Vec<InputDiagnostic>,
 }
 
 /// Runs the selected rules over the inventory, in parallel over objects.
@@ -143,9 +146,18 @@ pub fn run(inventory: &Inventory, selection: &Selection, settings: &Settings) ->
         .collect();
     let suppressed = before - findings.len();
     findings.par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let diagnostics = if rules
+        .iter()
+        .any(|r| crate::rules::updates::VERSION_RULES.contains(&r.code))
+    {
+        crate::rules::updates::version_diagnostics(inventory)
+    } else {
+        Vec::new()
+    };
     Outcome {
         findings,
         suppressed,
+        diagnostics,
     }
 }
 

@@ -25,6 +25,7 @@ pub mod engine;
 pub mod finding;
 pub mod pss;
 pub mod registry;
+pub mod releases;
 pub mod rule;
 mod rules;
 pub mod secrets;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use rampart_model::{Inventory, Node};
 
 use crate::pss::{Level, LevelVersion, PolicySource, Version, namespace_policy};
+use crate::releases::Date;
 
 /// Settings the rules read.
 #[derive(Clone, Debug)]
@@ -15,6 +16,16 @@ pub struct Settings {
     /// Whether the API server's bootstrap roles and bindings count (`--no-builtin-rbac`
     /// turns them off).
     pub builtin_rbac: bool,
+    /// The day support and end-of-life dates are judged on (`--now`); `None` reads the
+    /// system clock.
+    pub today: Option<Date>,
+}
+
+impl Settings {
+    /// The day to judge support dates on: [`Settings::today`], else the system clock.
+    pub fn today(&self) -> Date {
+        self.today.unwrap_or_else(Date::today)
+    }
 }
 
 impl Default for Settings {
@@ -25,6 +36,7 @@ impl Default for Settings {
                 version: Version::Latest,
             },
             builtin_rbac: true,
+            today: None,
         }
     }
 }

@@ -1,10 +1,12 @@
 //! Every rule against its fixtures: `fail.yaml` must produce exactly the findings
-//! marked `# expect: CODE` (by line), `pass.yaml` none at all.
+//! marked `# expect: CODE` (by line), `pass.yaml` none at all. A `# now: YYYY-MM-DD`
+//! line sets the day date-dependent rules judge on.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use rampart_model::{InputLevel, Inventory};
+use rampart_rules::releases::{Date, Releases};
 use rampart_rules::{RULES, RuleMeta, Selection, engine};
 
 fn fixture_dir(rule: &RuleMeta) -> PathBuf {
@@ -32,7 +34,19 @@ fn findings_by_line(rule: &RuleMeta, path: &PathBuf) -> (BTreeSet<u32>, String) 
         select: vec![rule.code.to_string()],
         ignore: vec![],
     };
-    let outcome = engine::run(&inventory, &selection, &rampart_rules::Settings::default());
+    // Judged on the day a `# now: YYYY-MM-DD` line names, else the day the embedded
+    // release data is current to, so the version rules' fixtures do not age.
+    let today = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("# now:"))
+        .map_or(Releases::embedded().as_of, |d| {
+            Date::parse(d).unwrap_or_else(|| panic!("{}: bad `# now:`", path.display()))
+        });
+    let settings = rampart_rules::Settings {
+        today: Some(today),
+        ..rampart_rules::Settings::default()
+    };
+    let outcome = engine::run(&inventory, &selection, &settings);
     let lines = outcome.findings.iter().map(|f| f.pos.line).collect();
     (lines, text)
 }

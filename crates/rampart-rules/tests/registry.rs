@@ -40,7 +40,9 @@ fn code_list_is_stable() {
             "POD007", "POD008", "POD009", "POD010", "POD011", "POD012", "POD013", "POD014",
             "POD015", "POD016", "POD017", "POD018", "POD019", "POD020", "POD021", "POD022",
             "POD023", "POD024", "POD025", "POD026", "POD027", "POD028", "POD029", "POD030",
-            "POD031", "POD032", "POD033", "UPD001", "AUD001", "AUD002", "AUD003", "AUD004",
+            "POD031", "POD032", "POD033", "UPD001", "UPD002", "UPD003", "UPD004", "UPD005",
+            "UPD006", "UPD007", "UPD008", "UPD009", "UPD010", "UPD011", "UPD012", "UPD013",
+            "UPD014", "UPD015", "UPD016", "UPD017", "AUD001", "AUD002", "AUD003", "AUD004",
             "AUD005", "AUD006", "AUD007", "AUD008"
         ]
     );

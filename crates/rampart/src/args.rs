@@ -85,6 +85,10 @@ pub(crate) struct ScanArgs {
     /// The cluster's Kubernetes version (`v1.31`), when the input does not tell.
     #[arg(long, value_name = "VERSION")]
     pub(crate) k8s_version: Option<String>,
+    /// Judge Kubernetes support and end-of-life dates as of this day (`YYYY-MM-DD`)
+    /// instead of the system clock, for reproducible results.
+    #[arg(long, value_name = "DATE")]
+    pub(crate) now: Option<String>,
     /// Pod Security Standards level for namespaces without a
     /// `pod-security.kubernetes.io/enforce` label.
     #[arg(long, value_enum, default_value_t = PssLevel::Restricted, value_name = "LEVEL")]

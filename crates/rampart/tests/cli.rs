@@ -36,6 +36,55 @@ fn insecure_example_breaks_every_practice() {
     }
 }
 
+/// The version rules judge the embedded release data as of `--now`.
+#[test]
+fn version_rules_judge_as_of_now() {
+    let run = |now: &str| {
+        let (_, report) = json(&[
+            "scan",
+            "examples/insecure",
+            "-o",
+            "json",
+            "--select",
+            "UPD002,UPD003,UPD004",
+            "--now",
+            now,
+        ]);
+        report
+    };
+    // kube-apiserver v1.31.4: 1.31 entered maintenance on 2025-08-28, ended 2025-11-11.
+    let before = run("2025-09-01");
+    assert_eq!(codes(&before), ["UPD003", "UPD004"], "{before:#}");
+    let messages: Vec<&str> = before["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages[1].contains("8 patch releases behind v1.31.12"),
+        "{messages:?}"
+    );
+    let after = run("2026-01-01");
+    assert_eq!(codes(&after), ["UPD002"], "{after:#}");
+    // A version given on the command line wins, and belongs to no file.
+    let (_, report) = json(&[
+        "scan",
+        "examples/hardened",
+        "-o",
+        "json",
+        "--select",
+        "UPD002",
+        "--k8s-version",
+        "v1.29.3",
+        "--now",
+        "2026-08-20",
+    ]);
+    assert_eq!(codes(&report), ["UPD002"], "{report:#}");
+    let out = rampart(&["scan", "examples/hardened", "--now", "tomorrow"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
 #[test]
 fn hardened_example_is_clean() {
     let (code, report) = json(&[
@@ -192,7 +241,7 @@ fn selection_fail_on_and_unknown_codes() {
         "-o",
         "json",
         "--select",
-        "UPD,NET001",
+        "UPD001,NET001",
     ]);
     assert_eq!(
         code, 0,
@@ -209,9 +258,12 @@ fn selection_fail_on_and_unknown_codes() {
         "-o",
         "json",
         "--ignore",
-        "POD,SEC,RBAC,AUD,NET010",
+        "POD,SEC,RBAC,AUD,NET010,UPD002",
     ]);
-    assert_eq!(code, 0, "no high finding left once NET010 is ignored");
+    assert_eq!(
+        code, 0,
+        "no high finding left once NET010 and UPD002 (end of life) are ignored"
+    );
     assert!(!codes(&report).is_empty());
     assert!(!codes(&report).iter().any(|c| c == "NET010"));
     let (code, _) = json(&[

@@ -5,6 +5,7 @@ use anyhow::{Context as _, bail};
 use rampart_model::{Inventory, KubeVersion};
 use rampart_report::Report;
 use rampart_rules::pss::{LevelVersion, Version};
+use rampart_rules::releases::Date;
 use rampart_rules::{Selection, Settings, Severity};
 use rampart_source::{Input, LoadOptions};
 
@@ -36,12 +37,20 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             args.pss_version
         );
     };
+    let today = match &args.now {
+        Some(text) => Some(
+            Date::parse(text)
+                .with_context(|| format!("--now takes a date like 2026-08-20, not `{text}`"))?,
+        ),
+        None => None,
+    };
     let settings = Settings {
         pss_default: LevelVersion {
             level: args.pss_level.level(),
             version: pss_version,
         },
         builtin_rbac: !args.no_builtin_rbac,
+        today,
     };
     let mut inputs = super::inputs(&args.paths);
     if let Some(root) = &args.node_root {
@@ -90,12 +99,19 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         std::collections::HashSet::new()
     };
+    // Input problems first, then what the rules could not judge.
+    let diagnostics: Vec<_> = loaded
+        .diagnostics
+        .iter()
+        .chain(&outcome.diagnostics)
+        .cloned()
+        .collect();
     let report = Report {
         sensitive: &sensitive,
         inventory: &inventory,
         findings: &outcome.findings,
         suppressed: outcome.suppressed,
-        diagnostics: &loaded.diagnostics,
+        diagnostics: &diagnostics,
         inputs: &loaded.inputs,
     };
     match args.output {
