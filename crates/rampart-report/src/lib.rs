@@ -4,6 +4,7 @@
 //! files and the inventory's texts. Output order is the findings' order, which the
 //! engine makes deterministic.
 
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod policyreport;

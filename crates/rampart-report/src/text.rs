@@ -118,7 +118,7 @@ fn location(pos: Pos) -> String {
     }
 }
 
-fn first_sentence(text: &str) -> &str {
+pub(crate) fn first_sentence(text: &str) -> &str {
     text.find(". ").and_then(|i| text.get(..=i)).unwrap_or(text)
 }
 
@@ -182,15 +182,15 @@ fn snippet(
 }
 
 /// The part of a line a code frame shows.
-struct Window<'l> {
+pub(crate) struct Window<'l> {
     /// The shown characters.
-    text: &'l str,
+    pub(crate) text: &'l str,
     /// The marked column within `text`, in characters.
-    column: usize,
+    pub(crate) column: usize,
     /// Characters before `text` were left out.
-    clipped_start: bool,
+    pub(crate) clipped_start: bool,
     /// Characters after `text` were left out.
-    clipped_end: bool,
+    pub(crate) clipped_end: bool,
 }
 
 impl<'l> Window<'l> {
@@ -201,7 +201,7 @@ impl<'l> Window<'l> {
 
     /// The whole line when it is short; otherwise a window that starts a little before
     /// `column` (in characters). Reads the line only up to the window's end.
-    fn around(line: &'l str, column: usize) -> Self {
+    pub(crate) fn around(line: &'l str, column: usize) -> Self {
         if line.len() <= Self::WIDTH {
             return Window {
                 text: line,
@@ -231,7 +231,7 @@ impl<'l> Window<'l> {
     }
 
     /// `text` (the window, possibly masked) with ellipses where the line was clipped.
-    fn decorate(&self, text: &str) -> String {
+    pub(crate) fn decorate(&self, text: &str) -> String {
         let lead = if self.clipped_start { "..." } else { "" };
         let tail = if self.clipped_end { "..." } else { "" };
         format!("{lead}{text}{tail}")
@@ -239,7 +239,7 @@ impl<'l> Window<'l> {
 }
 
 /// Masks the value of a whole line: after its key (`key: `), after a list dash, or all.
-fn mask_line(line: &str) -> String {
+pub(crate) fn mask_line(line: &str) -> String {
     let indent = line.len() - line.trim_start().len();
     let body = line.trim_start();
     let start = if body.starts_with("- ") {
@@ -276,7 +276,7 @@ pub(crate) fn mask_from(line: &str, start: usize) -> String {
 
 /// How many characters the token at `start` spans: a quoted string to its closing
 /// quote, otherwise up to a comment or the end of the line.
-fn token_width(line: &str, start: usize) -> usize {
+pub(crate) fn token_width(line: &str, start: usize) -> usize {
     let rest: Vec<char> = line.chars().skip(start).collect();
     match rest.first() {
         // A flow map or list (minified JSON): mark its opening bracket only.

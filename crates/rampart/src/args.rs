@@ -104,7 +104,7 @@ pub(crate) struct ScanArgs {
     /// Largest file read, in MiB.
     #[arg(long, default_value_t = 512, value_name = "MIB")]
     pub(crate) max_file_size: u64,
-    /// Code frames for at most this many findings in text output.
+    /// Code frames for at most this many findings in text and HTML output.
     #[arg(long, default_value_t = 500, value_name = "N")]
     pub(crate) max_snippets: usize,
     /// PolicyReport API for `-o policyreport`.
@@ -134,6 +134,8 @@ pub(crate) enum Format {
     Junit,
     /// PolicyReport YAML per namespace and cluster-wide, for `kubectl apply`.
     Policyreport,
+    /// One self-contained HTML page: scorecard, sortable findings, RBAC paths, network heat map.
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -32,7 +32,7 @@ fn formats() -> Vec<String> {
 #[test]
 fn no_secret_value_reaches_any_output_format() {
     let formats = formats();
-    for expected in ["text", "json", "sarif", "junit", "policyreport"] {
+    for expected in ["text", "json", "sarif", "junit", "policyreport", "html"] {
         assert!(
             formats.iter().any(|f| f == expected),
             "{expected} missing from {formats:?}"
@@ -57,6 +57,10 @@ fn no_secret_value_reaches_any_output_format() {
                 all.contains(code),
                 "{format}: {code} must fire on the canary file"
             );
+        }
+        if format == "text" || format == "html" {
+            // These show code frames: the secret lines are there, masked.
+            assert!(all.contains("«redacted»"), "{format}: no masked line shown");
         }
         for canary in CANARIES {
             assert!(

@@ -94,7 +94,7 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
 
     clock.lap("rules");
     // Only code frames show source lines; machine formats never need the mask.
-    let sensitive = if args.output == Format::Text {
+    let sensitive = if matches!(args.output, Format::Text | Format::Html) {
         rampart_rules::secrets::sensitive_lines(&inventory)
     } else {
         std::collections::HashSet::new()
@@ -167,6 +167,15 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             };
             let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
             rampart_report::policyreport::write(&report, options, &mut stdout)?;
+            stdout.flush()?;
+        }
+        Format::Html => {
+            let options = rampart_report::html::HtmlOptions {
+                max_snippets: args.max_snippets,
+                ..rampart_report::html::HtmlOptions::default()
+            };
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            rampart_report::html::write(&report, options, &mut stdout)?;
             stdout.flush()?;
         }
     }
