@@ -160,7 +160,10 @@ impl Batcher {
     fn fill(&mut self, buf: &mut Vec<u8>, want: usize) -> io::Result<()> {
         if buf.len() < want && !self.eof {
             // `read_to_end` fills spare capacity without zeroing it first.
-            let missing = (want - buf.len()) as u64;
+            let missing = want - buf.len();
+            // Exactly the batch: `read_to_end` would otherwise double the capacity.
+            buf.reserve_exact(missing);
+            let missing = missing as u64;
             let n = (&mut self.reader).take(missing).read_to_end(buf)?;
             if (n as u64) < missing {
                 self.eof = true;
