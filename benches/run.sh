@@ -13,6 +13,7 @@ mkdir -p "$OUT"
 cargo build --release -q -p rampart -p rampart-benches
 BIN=target/release/rampart
 GEN=target/release/gen-cluster
+GEN_AUDIT=target/release/gen-audit
 M="python3 benches/measure.py"
 
 for n in 1000 10000 100000; do
@@ -67,3 +68,21 @@ echo
 echo "== Admission webhook over loopback TLS: 2,000 requests/s for 60 s"
 cargo build --release -q -p rampart-benches --bin webhook-load
 target/release/webhook-load --rampart "$BIN" --rate 2000 --seconds 60 --connections 32
+
+echo "== audit-log: streamed analysis of generated JSON-lines audit logs (100 MB and 1 GB)"
+for mb in 100 1000; do
+  f="$OUT/audit-${mb}mb.log"
+  [ -s "$f" ] || "$GEN_AUDIT" --size-mb "$mb" --seed 7 > "$f"
+  $M "audit-log ${mb} MB" "$RUNS" -- "$BIN" audit-log "$f" -o json
+  python3 - "$f" "$BIN" <<'PY'
+import os, subprocess, sys, time
+path, binary = sys.argv[1], sys.argv[2]
+start = time.perf_counter()
+proc = subprocess.Popen([binary, "audit-log", path, "-o", "json"], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+wall = time.perf_counter() - start
+size = os.path.getsize(path) / 1e6
+print(f"  {size:.0f} MB in {wall:.2f} s: {size / wall:.0f} MB/s, peak RSS {usage.ru_maxrss / 1024:.0f} MiB")
+PY
+done
+

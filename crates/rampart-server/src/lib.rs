@@ -56,8 +56,11 @@ pub struct Options {
     pub context: ClusterContext,
 }
 
+/// At most this many `/audit` batches wait for the analyser; more are answered 429 so
+/// the API server's batching backend retries them later (bounded memory under bursts).
+const MAX_AUDIT_BATCHES_IN_FLIGHT: usize = 4;
+
 /// State shared by the handlers.
-#[derive(Debug)]
 pub struct AppState {
     enforcement: Enforcement,
     context: RwLock<Arc<ClusterContext>>,
@@ -66,6 +69,15 @@ pub struct AppState {
     failure_policy: FailurePolicy,
     timeout: Duration,
     ready: AtomicBool,
+    /// The audit-log analyser for `/audit` (stateful: 403 bursts, repeated stages).
+    audit: std::sync::Mutex<rampart_audit::detect::Analyzer>,
+    audit_slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
 }
 
 impl AppState {
@@ -83,6 +95,10 @@ impl AppState {
             failure_policy,
             timeout,
             ready: AtomicBool::new(true),
+            audit: std::sync::Mutex::new(rampart_audit::detect::Analyzer::new(
+                rampart_audit::detect::Options::default(),
+            )),
+            audit_slots: Arc::new(tokio::sync::Semaphore::new(MAX_AUDIT_BATCHES_IN_FLIGHT)),
         })
     }
 
@@ -104,6 +120,7 @@ impl AppState {
 pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {
     Router::new()
         .route("/validate", post(validate))
+        .route("/audit", post(audit))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -171,6 +188,65 @@ async fn validate(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
             tracing::error!(why, "admission review not decided; failure policy applies");
             failure_response(&body, why, state.failure_policy)
         }
+    }
+}
+
+/// An `audit.k8s.io/v1` EventList batch from the API server's audit webhook backend
+/// (`--audit-webhook-config-file`): each event goes through the audit-log detections;
+/// what they find is logged as structured records and counted in the metrics.
+async fn audit(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    #[derive(serde::Deserialize)]
+    struct EventList<'a> {
+        kind: Option<String>,
+        #[serde(borrow, default)]
+        items: Vec<&'a serde_json::value::RawValue>,
+    }
+    let Ok(permit) = Arc::clone(&state.audit_slots).try_acquire_owned() else {
+        return (StatusCode::TOO_MANY_REQUESTS, "audit analyser busy; retry").into_response();
+    };
+    let worker = Arc::clone(&state);
+    let result = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let list: EventList<'_> =
+            serde_json::from_slice(&body).map_err(|e| format!("not an EventList: {e}"))?;
+        if list.kind.as_deref().is_some_and(|k| k != "EventList") {
+            return Err("`kind` must be EventList".to_string());
+        }
+        let file: Arc<str> = Arc::from("audit-webhook");
+        let mut found = Vec::new();
+        let Ok(mut analyzer) = worker.audit.lock() else {
+            return Err("audit analyser unavailable".to_string());
+        };
+        let mut malformed = 0usize;
+        for (i, item) in list.items.iter().enumerate() {
+            let position = rampart_audit::read::Position::Item(i as u64);
+            match rampart_audit::detect::record(item.get().as_bytes(), &file, position) {
+                Ok(record) => analyzer.observe(record, &mut |d| found.push(d)),
+                Err(message) => {
+                    malformed += 1;
+                    analyzer.malformed(&file, position, message);
+                }
+            }
+        }
+        Ok((list.items.len(), malformed, found))
+    })
+    .await;
+    match result {
+        Ok(Ok((events, malformed, detections))) => {
+            state.metrics.audit_events(events as u64);
+            for d in &detections {
+                state
+                    .metrics
+                    .audit_detection(d.kind.name(), d.severity.as_str());
+                tracing::warn!(target: "rampart::audit", detection = %d.to_json(), "{}", d.message);
+            }
+            if malformed > 0 {
+                tracing::warn!(malformed, "audit events that could not be read");
+            }
+            (StatusCode::OK, "{}").into_response()
+        }
+        Ok(Err(reason)) => (StatusCode::BAD_REQUEST, reason).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "audit analysis failed").into_response(),
     }
 }
 

@@ -22,6 +22,7 @@ pub struct Metrics {
     sum_micros: AtomicU64,
     denials: Mutex<BTreeMap<&'static str, u64>>,
     audit_events: AtomicU64,
+    audit_detections: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
 }
 
 /// How a request ended.
@@ -68,6 +69,13 @@ impl Metrics {
     /// Records audit events received on `/audit`.
     pub fn audit_events(&self, n: u64) {
         self.audit_events.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Records a detection on `/audit`.
+    pub fn audit_detection(&self, kind: &'static str, severity: &'static str) {
+        if let Ok(mut map) = self.audit_detections.lock() {
+            *map.entry((kind, severity)).or_insert(0) += 1;
+        }
     }
 
     /// The Prometheus text exposition.
@@ -135,6 +143,19 @@ impl Metrics {
             "rampart_audit_events_total {}",
             load(&self.audit_events)
         );
+        let _ = writeln!(
+            out,
+            "# HELP rampart_audit_detections_total Audit-log detections on /audit, by kind and severity."
+        );
+        let _ = writeln!(out, "# TYPE rampart_audit_detections_total counter");
+        if let Ok(map) = self.audit_detections.lock() {
+            for ((kind, severity), n) in map.iter() {
+                let _ = writeln!(
+                    out,
+                    "rampart_audit_detections_total{{kind=\"{kind}\",severity=\"{severity}\"}} {n}"
+                );
+            }
+        }
         out
     }
 }

@@ -154,6 +154,30 @@ async fn reviews_over_tls_with_limits_health_metrics_and_certificate_reload() {
         "{metrics}"
     );
 
+    // The audit webhook backend: an EventList batch with an exec into a pod.
+    let exec = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/schemas/audit/falco-k8s_audit-trace-files/exec_pod.json"),
+    )
+    .unwrap();
+    let batch = format!(
+        "{{\"kind\":\"EventList\",\"apiVersion\":\"audit.k8s.io/v1\",\"items\":[{}]}}",
+        exec.trim()
+    );
+    let (status, _, _) = request(addr, &first, "POST", "/audit", batch.into_bytes()).await;
+    assert_eq!(status, 200);
+    let (status, _, _) = request(addr, &first, "POST", "/audit", b"[1,2".to_vec()).await;
+    assert_eq!(status, 400);
+    let (_, metrics, _) = request(addr, &first, "GET", "/metrics", Vec::new()).await;
+    assert!(
+        metrics.contains("rampart_audit_events_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("rampart_audit_detections_total{kind=\"pod-exec\""),
+        "{metrics}"
+    );
+
     // Rotate the certificate on disk: new connections get the new one.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let second = write_cert(dir.path(), "second.example");

@@ -47,6 +47,15 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: RbacCommand,
     },
+    /// Audit-log analysis: secrets read, exec, anonymous access, RBAC grants,
+    /// privileged pods, token requests, impersonation, node proxy and 403 bursts.
+    #[command(name = "audit-log")]
+    AuditLog(AuditLogArgs),
+    /// Least-privilege Roles and bindings that allow exactly the requests a subject
+    /// made in an audit log; `--compare` lists the rights existing RBAC grants that
+    /// it never used.
+    #[command(name = "rbac-from-audit")]
+    RbacFromAudit(RbacFromAuditArgs),
     /// List every rule.
     Rules {
         /// Output format.
@@ -440,4 +449,58 @@ pub(crate) enum FailurePolicyArg {
     Fail,
     /// Admit, with a warning.
     Ignore,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct AuditLogArgs {
+    /// Audit logs: JSON lines of `audit.k8s.io/v1` Events, or an EventList; gzip is
+    /// detected; `-` reads stdin.
+    #[arg(required = true, value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+    /// Only requests received at or after this time (RFC 3339, or `YYYY-MM-DD`).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) since: Option<String>,
+    /// Only requests received before this time (RFC 3339, or `YYYY-MM-DD`).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) until: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = QueryFormat::Text)]
+    pub(crate) output: QueryFormat,
+    /// Principals with their own counters (403 bursts, top principals); requests of
+    /// further principals are only counted in total.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub(crate) max_principals: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct RbacFromAuditArgs {
+    /// Audit logs (JSON lines or an EventList, gzip detected; `-` reads stdin).
+    #[arg(required = true, value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+    /// `User:NAME`, `Group:NAME`, `ServiceAccount:NS:NAME`, or a user name
+    /// (`system:serviceaccount:NS:NAME` works too).
+    #[arg(long)]
+    pub(crate) subject: String,
+    /// Existing RBAC manifests: list the rights they grant the subject that the log
+    /// never used, instead of generating RBAC.
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub(crate) compare: Vec<PathBuf>,
+    /// Restrict rules to the object names seen (`resourceNames`).
+    #[arg(long)]
+    pub(crate) resource_names: bool,
+    /// Only requests that were allowed (by default denied ones count too: they are
+    /// what the subject needed).
+    #[arg(long)]
+    pub(crate) allowed_only: bool,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ManifestFormat::Yaml)]
+    pub(crate) output: ManifestFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ManifestFormat {
+    /// Multi-document YAML (`--compare`: text).
+    Yaml,
+    /// A `kind: List` (`--compare`: JSON).
+    Json,
 }

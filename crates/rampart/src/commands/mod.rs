@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod audit_log;
 mod audit_policy;
 mod explain;
 mod pss;
@@ -46,6 +47,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Rbac {
             command: crate::args::RbacCommand::Effective(args),
         } => rbac::effective(&args),
+        Command::AuditLog(args) => audit_log::run(&args),
+        Command::RbacFromAudit(args) => audit_log::rbac_from_audit(&args),
         Command::Rules { output } => rules::run(output),
         Command::Explain { rule } => explain::run(&rule),
     }
