@@ -168,6 +168,8 @@ pub struct Network {
     namespaces: HashMap<String, BTreeMap<String, String>>,
     /// Endpoints by namespace.
     by_namespace: BTreeMap<String, Vec<usize>>,
+    /// Workloads by endpoint.
+    by_endpoint: Vec<Vec<usize>>,
     isolating: [Vec<Vec<usize>>; 2],
 }
 
@@ -292,7 +294,14 @@ impl Network {
                 }
             }
         }
+        let mut by_endpoint: Vec<Vec<usize>> = vec![Vec::new(); endpoints.len()];
+        for (w, workload) in workloads.iter().enumerate() {
+            if let Some(list) = by_endpoint.get_mut(workload.endpoint) {
+                list.push(w);
+            }
+        }
         Network {
+            by_endpoint,
             policies,
             admin,
             baseline,
@@ -302,6 +311,16 @@ impl Network {
             by_namespace,
             isolating,
         }
+    }
+
+    /// The endpoints of a namespace.
+    pub fn endpoints_in(&self, namespace: &str) -> &[usize] {
+        self.by_namespace.get(namespace).map_or(&[], Vec::as_slice)
+    }
+
+    /// The workloads of an endpoint (indexes into [`Network::workloads`]).
+    pub fn workloads_of(&self, endpoint: usize) -> &[usize] {
+        self.by_endpoint.get(endpoint).map_or(&[], Vec::as_slice)
     }
 
     /// The labels of a namespace (with the name label), if any pod or object names it.

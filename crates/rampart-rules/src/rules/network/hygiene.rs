@@ -9,7 +9,7 @@ use rampart_analysis::netpol::{
 };
 use rampart_model::Inventory;
 
-use super::{is_public, policy_object, selected_workloads};
+use super::{policy_object, public_workloads, selected_indices, selected_workloads};
 use crate::context::Context;
 use crate::declare_rule;
 use crate::rule::Check;
@@ -252,21 +252,29 @@ fn every_source(rule: &Rule) -> Option<&'static str> {
 fn allows_every_source(ctx: &mut Context<'_>) {
     let net = ctx.network();
     let inventory = ctx.inventory;
+    let mut public = None;
     for (p, policy) in net.policies.iter().enumerate() {
         let Some(rules) = policy.rules(Direction::Ingress) else {
             continue;
         };
-        let private: Vec<String> = selected_workloads(net, p)
-            .filter(|w| !is_public(inventory, net, w))
+        let open: Vec<(&Rule, &'static str)> = rules
+            .iter()
+            .filter_map(|r| Some((r, every_source(r)?)))
+            .collect();
+        if open.is_empty() {
+            continue;
+        }
+        let public = public.get_or_insert_with(|| public_workloads(inventory, net));
+        let private: Vec<String> = selected_indices(net, p)
+            .into_iter()
+            .filter(|w| !public.contains(w))
+            .filter_map(|w| net.workloads.get(w))
             .map(ToString::to_string)
             .collect();
         if private.is_empty() {
             continue;
         }
-        for rule in rules {
-            let Some(why) = every_source(rule) else {
-                continue;
-            };
+        for (rule, why) in open {
             let Some(object) = policy_object(inventory, policy) else {
                 continue;
             };
@@ -330,10 +338,21 @@ fn matches_nothing(
     let Peer::Pods { namespaces, .. } = peer else {
         return None;
     };
-    if (0..net.endpoints.len()).any(|e| net.peer_matches(policy, peer, Party::Endpoint(e))) {
+    let scanned = |ns: &str| !net.endpoints_in(ns).is_empty();
+    let candidates: Vec<usize> = match namespaces {
+        Namespaces::Own(ns) => net.endpoints_in(ns).to_vec(),
+        Namespaces::Selector(s) => net
+            .namespaces()
+            .filter(|(_, labels)| s.matches(labels))
+            .flat_map(|(n, _)| net.endpoints_in(n).iter().copied())
+            .collect(),
+    };
+    if candidates
+        .into_iter()
+        .any(|e| net.peer_matches(policy, peer, Party::Endpoint(e)))
+    {
         return None;
     }
-    let scanned = |ns: &str| net.workloads.iter().any(|w| w.namespace == ns);
     match namespaces {
         Namespaces::Own(ns) => {
             scanned(ns).then(|| format!("no pod of namespace `{ns}` matches it"))
@@ -417,7 +436,6 @@ fn named_port_undeclared(ctx: &mut Context<'_>) {
                         }
                         Direction::Egress => (0..net.endpoints.len())
                             .filter(|&e| net.rule_matches(policy, rule, Party::Endpoint(e)))
-                            .filter(|&e| net.workloads.iter().any(|w| w.endpoint == e))
                             .collect(),
                     };
                     if destinations.is_empty() {

@@ -213,8 +213,10 @@ fn no_default_deny_egress(ctx: &mut Context<'_>) {
 /// NET004
 fn workload_not_isolated(ctx: &mut Context<'_>) {
     let net = ctx.network();
+    let with_policies: std::collections::HashSet<&str> =
+        net.policies.iter().map(|p| p.namespace.as_str()).collect();
     for w in net.workloads.iter().filter(|w| !w.host_network) {
-        if !net.policies.iter().any(|p| p.namespace == w.namespace) {
+        if !with_policies.contains(w.namespace.as_str()) {
             continue; // NET001
         }
         if !net.isolating(w.endpoint, Direction::Ingress).is_empty() {

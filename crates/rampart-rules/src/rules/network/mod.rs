@@ -66,25 +66,31 @@ pub(super) fn policy_object<'a>(inventory: &'a Inventory, policy: &Policy) -> Op
     inventory.objects.get(policy.object)
 }
 
-/// The workloads a policy's `podSelector` selects.
-pub(super) fn selected_workloads(net: &Network, policy: usize) -> impl Iterator<Item = &Workload> {
-    let policy = net.policies.get(policy);
-    net.workloads.iter().filter(move |w| {
-        policy.is_some_and(|p| {
-            p.namespace == w.namespace
-                && net
-                    .endpoints
-                    .get(w.endpoint)
-                    .is_some_and(|e| p.pod_selector.matches(&e.labels))
+/// The workloads a policy's `podSelector` selects (indexes into `net.workloads`).
+pub(super) fn selected_indices(net: &Network, policy: usize) -> Vec<usize> {
+    let Some(p) = net.policies.get(policy) else {
+        return Vec::new();
+    };
+    net.endpoints_in(&p.namespace)
+        .iter()
+        .filter(|&&e| {
+            net.endpoints
+                .get(e)
+                .is_some_and(|ep| p.pod_selector.matches(&ep.labels))
         })
-    })
+        .flat_map(|&e| net.workloads_of(e).iter().copied())
+        .collect()
 }
 
-/// The workloads a Service's selector sends traffic to.
-pub(super) fn service_endpoints<'a>(
-    net: &'a Network,
-    service: &'a Object,
-) -> impl Iterator<Item = &'a Workload> {
+/// The workloads a policy's `podSelector` selects.
+pub(super) fn selected_workloads(net: &Network, policy: usize) -> impl Iterator<Item = &Workload> {
+    selected_indices(net, policy)
+        .into_iter()
+        .filter_map(|w| net.workloads.get(w))
+}
+
+/// The workloads a Service's selector sends traffic to (indexes into `net.workloads`).
+pub(super) fn service_selected(net: &Network, service: &Object) -> Vec<usize> {
     let selector: Vec<(String, String)> = service
         .root
         .path("spec.selector")
@@ -95,71 +101,89 @@ pub(super) fn service_endpoints<'a>(
                 .collect()
         })
         .unwrap_or_default();
-    let namespace = service.namespace().unwrap_or("default");
-    net.workloads.iter().filter(move |w| {
-        !selector.is_empty()
-            && w.namespace == namespace
-            && net
-                .endpoints
-                .get(w.endpoint)
-                .is_some_and(|e| selector.iter().all(|(k, v)| e.labels.get(k) == Some(v)))
-    })
+    if selector.is_empty() {
+        return Vec::new();
+    }
+    net.endpoints_in(service.namespace().unwrap_or("default"))
+        .iter()
+        .filter(|&&e| {
+            net.endpoints
+                .get(e)
+                .is_some_and(|ep| selector.iter().all(|(k, v)| ep.labels.get(k) == Some(v)))
+        })
+        .flat_map(|&e| net.workloads_of(e).iter().copied())
+        .collect()
 }
 
-/// Whether a workload is public on purpose: annotated `rampart.dev/public: "true"`, or
-/// behind a LoadBalancer or NodePort Service, or behind an Ingress.
-pub(super) fn is_public(inventory: &Inventory, net: &Network, workload: &Workload) -> bool {
-    let annotated = inventory
-        .objects
-        .get(workload.object)
-        .and_then(PodTemplate::of)
-        .and_then(|p| p.annotation("rampart.dev/public"))
-        == Some("true");
-    if annotated {
-        return true;
+/// The workloads a Service's selector sends traffic to.
+pub(super) fn service_endpoints<'a>(
+    net: &'a Network,
+    service: &'a Object,
+) -> impl Iterator<Item = &'a Workload> {
+    service_selected(net, service)
+        .into_iter()
+        .filter_map(|w| net.workloads.get(w))
+}
+
+/// The workloads that are public on purpose: annotated `rampart.dev/public: "true"`, or
+/// behind a LoadBalancer or NodePort Service, or behind an Ingress. Computed once per
+/// rule run (a set of workload indexes).
+pub(super) fn public_workloads(
+    inventory: &Inventory,
+    net: &Network,
+) -> std::collections::HashSet<usize> {
+    let mut out = std::collections::HashSet::new();
+    for (w, workload) in net.workloads.iter().enumerate() {
+        let annotated = inventory
+            .objects
+            .get(workload.object)
+            .and_then(PodTemplate::of)
+            .and_then(|p| p.annotation("rampart.dev/public"))
+            == Some("true");
+        if annotated {
+            out.insert(w);
+        }
     }
-    let ingress_backends: Vec<(&str, String)> = inventory
-        .of_kind("Ingress")
-        .flat_map(|(_, ing)| {
-            let ns = ing.namespace().unwrap_or("default");
-            let mut names = Vec::new();
-            if let Some(n) = ing
-                .root
-                .path("spec.defaultBackend.service.name")
-                .and_then(Node::scalar_string)
-            {
-                names.push((ns, n));
-            }
-            for rule in ing
-                .root
-                .path("spec.rules")
+    let mut backends: std::collections::HashSet<(String, String)> =
+        std::collections::HashSet::new();
+    for (_, ing) in inventory.of_kind("Ingress") {
+        let ns = ing.namespace().unwrap_or("default").to_string();
+        if let Some(n) = ing
+            .root
+            .path("spec.defaultBackend.service.name")
+            .and_then(Node::scalar_string)
+        {
+            backends.insert((ns.clone(), n));
+        }
+        for rule in ing
+            .root
+            .path("spec.rules")
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+        {
+            for path in rule
+                .path("http.paths")
                 .and_then(Node::as_seq)
                 .unwrap_or_default()
             {
-                for path in rule
-                    .path("http.paths")
-                    .and_then(Node::as_seq)
-                    .unwrap_or_default()
+                if let Some(n) = path
+                    .path("backend.service.name")
+                    .and_then(Node::scalar_string)
                 {
-                    if let Some(n) = path
-                        .path("backend.service.name")
-                        .and_then(Node::scalar_string)
-                    {
-                        names.push((ns, n));
-                    }
+                    backends.insert((ns.clone(), n));
                 }
             }
-            names
-        })
-        .collect();
-    inventory.of_kind("Service").any(|(_, svc)| {
+        }
+    }
+    for (_, svc) in inventory.of_kind("Service") {
         let ns = svc.namespace().unwrap_or("default");
         let exposed = matches!(
             svc.root.path("spec.type").and_then(Node::as_str),
             Some("LoadBalancer" | "NodePort")
-        ) || ingress_backends
-            .iter()
-            .any(|(n, name)| *n == ns && name == svc.name());
-        exposed && service_endpoints(net, svc).any(|w| std::ptr::eq(w, workload))
-    })
+        ) || backends.contains(&(ns.to_string(), svc.name().to_string()));
+        if exposed {
+            out.extend(service_selected(net, svc));
+        }
+    }
+    out
 }

@@ -261,16 +261,40 @@ fn mixed_levels(ctx: &mut Context<'_>) {
             })
         })
         .collect();
-    for a in &subjects {
+    // Only privileged or labelled workloads can be reported, and only restricted or
+    // labelled ones can be their partners: compare those, and each placement pair once.
+    let reportable: Vec<&Subject<'_>> = subjects
+        .iter()
+        .filter(|s| s.privileged == Some(true) || s.label.is_some())
+        .collect();
+    let partners_pool: Vec<&Subject<'_>> = subjects
+        .iter()
+        .filter(|s| s.privileged == Some(false) || s.label.is_some())
+        .collect();
+    let keys: std::collections::HashMap<*const Subject<'_>, String> = subjects
+        .iter()
+        .map(|s| (std::ptr::from_ref(s), format!("{:?}", s.placement)))
+        .collect();
+    let mut shared: std::collections::HashMap<(&str, &str), bool> =
+        std::collections::HashMap::new();
+    for &a in &reportable {
         let mut partners: Vec<String> = Vec::new();
         let mut why = "";
-        for b in &subjects {
-            if std::ptr::eq(a, b) || !a.placement.may_share(&b.placement) {
+        for &b in &partners_pool {
+            if std::ptr::eq(a, b) {
                 continue;
             }
             let by_level = a.privileged == Some(true) && b.privileged == Some(false);
             let by_label = matches!((&a.label, &b.label), (Some(x), Some(y)) if x != y);
-            if by_level || by_label {
+            if !by_level && !by_label {
+                continue;
+            }
+            let key_a = keys.get(&std::ptr::from_ref(a)).map_or("", String::as_str);
+            let key_b = keys.get(&std::ptr::from_ref(b)).map_or("", String::as_str);
+            let may = *shared
+                .entry((key_a, key_b))
+                .or_insert_with(|| a.placement.may_share(&b.placement));
+            if may {
                 why = if by_level {
                     "it fails the Pod Security baseline level and they meet restricted"
                 } else {
