@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+mod config;
 mod explain;
+mod progress;
 mod pss;
 mod rbac;
 mod reach;
@@ -42,5 +44,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         } => rbac::effective(&args),
         Command::Rules { output } => rules::run(output),
         Command::Explain { rule } => explain::run(&rule),
+        Command::Completions { shell } => {
+            let mut command = <Args as clap::CommandFactory>::command();
+            let mut stdout = std::io::stdout().lock();
+            clap_complete::generate(shell, &mut command, "rampart", &mut stdout);
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
