@@ -211,7 +211,7 @@ mod tests {
     fn findings() -> (Inventory, Vec<Finding>) {
         let loaded = rampart_source::load_str(
             "pod.yaml",
-            "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec:\n  containers:\n    - {name: a, image: \"x:1\", securityContext: {privileged: true}}\n",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers:\n    - {name: a, image: \"x:1\", securityContext: {privileged: true}}\n",
         );
         let inventory = Inventory::new(loaded.files, loaded.objects, None);
         let selection = rampart_rules::Selection {
@@ -230,7 +230,7 @@ mod tests {
         let mut text = Vec::new();
         write(&found, &inventory, &mut text).unwrap();
         let text = String::from_utf8(text).unwrap();
-        assert!(text.contains("\"object\": \"Pod n/p\""), "{text}");
+        assert!(text.contains("\"object\": \"Pod shop/p\""), "{text}");
         assert!(text.contains("\"file\": \"pod.yaml\""), "{text}");
         let baseline = Baseline::parse(&text).unwrap();
         assert_eq!(baseline, Baseline::of(&found));
