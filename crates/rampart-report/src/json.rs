@@ -54,6 +54,32 @@ struct RelatedJson<'a> {
     message: &'a str,
 }
 
+/// The suppression that covered a finding until it expired.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SuppressionJson<'a> {
+    expired: bool,
+    expires: String,
+    reason: &'a str,
+    file: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u32>,
+}
+
+/// An active suppression and how many findings it removed.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SuppressionUseJson<'a> {
+    reason: &'a str,
+    rules: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires: Option<String>,
+    file: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u32>,
+    suppressed: usize,
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct FindingJson<'a> {
@@ -72,6 +98,8 @@ struct FindingJson<'a> {
     steps: Vec<StepJson<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related: Vec<RelatedJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppression: Option<SuppressionJson<'a>>,
 }
 
 fn known(pos: Pos) -> (Option<u32>, Option<u32>) {
@@ -141,6 +169,13 @@ impl<'r> Findings<'r, '_> {
                     }
                 })
                 .collect(),
+            suppression: f.suppression.as_ref().map(|s| SuppressionJson {
+                expired: true,
+                expires: s.expires.to_string(),
+                reason: &s.reason,
+                file: &s.declared.path,
+                line: known(s.declared.pos).0,
+            }),
         }
     }
 }
@@ -195,6 +230,7 @@ impl Serialize for ByPractice<'_> {
 struct Summary<'c> {
     findings: usize,
     suppressed: usize,
+    baselined: usize,
     objects: usize,
     input_errors: usize,
     by_severity: Counts<'c>,
@@ -230,6 +266,7 @@ struct ReportJson<'r, 'a, 'c> {
     summary: Summary<'c>,
     inputs: Vec<InputJson<'r>>,
     diagnostics: &'a [InputDiagnostic],
+    suppressions: Vec<SuppressionUseJson<'a>>,
     findings: Findings<'r, 'a>,
 }
 
@@ -258,6 +295,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         summary: Summary {
             findings: report.findings.len(),
             suppressed: report.suppressed,
+            baselined: report.baselined,
             objects: report.inventory.objects.len(),
             input_errors,
             by_severity: Counts(&card, None),
@@ -265,6 +303,18 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         },
         inputs: report.inputs.iter().map(input_json).collect(),
         diagnostics: report.diagnostics,
+        suppressions: report
+            .suppressions
+            .iter()
+            .map(|s| SuppressionUseJson {
+                reason: &s.reason,
+                rules: &s.rules,
+                expires: s.expires.map(|d| d.to_string()),
+                file: &s.declared.path,
+                line: known(s.declared.pos).0,
+                suppressed: s.suppressed,
+            })
+            .collect(),
         findings: Findings { report },
     };
     serde_json::to_writer_pretty(&mut *out, &json)?;

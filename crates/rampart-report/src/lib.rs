@@ -4,6 +4,7 @@
 //! files and the inventory's texts. Output order is the findings' order, which the
 //! engine makes deterministic.
 
+pub mod baseline;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -26,6 +27,10 @@ pub struct Report<'a> {
     pub findings: &'a [Finding],
     /// How many findings suppressions removed.
     pub suppressed: usize,
+    /// Active suppressions with reasons, and how many findings each removed.
+    pub suppressions: &'a [rampart_rules::engine::SuppressionUse],
+    /// How many findings the baseline absorbed.
+    pub baselined: usize,
     /// Problems with the input.
     pub diagnostics: &'a [InputDiagnostic],
     /// One entry per input file.

@@ -347,6 +347,9 @@ fn scorecard(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     if report.suppressed > 0 {
         write!(out, ", {} suppressed", report.suppressed)?;
     }
+    if report.baselined > 0 {
+        write!(out, ", {} in the baseline", report.baselined)?;
+    }
     if errors > 0 {
         write!(out, ", {errors} input error{} (see stderr)", plural(errors))?;
     }

@@ -1,7 +1,9 @@
 //! Running rules over an inventory: selection, parallel evaluation, suppression and a
 //! deterministic order.
 
-use rampart_model::{InputDiagnostic, Inventory, PodTemplate};
+use std::collections::HashMap;
+
+use rampart_model::{FileId, InputDiagnostic, InputLevel, Inventory, Object, PodTemplate};
 use rayon::prelude::*;
 
 use rampart_analysis::rbac::Rbac;
@@ -9,8 +11,9 @@ use rampart_analysis::rbac::Rbac;
 use crate::context::Context;
 use crate::finding::Finding;
 use crate::registry::RULES;
-use crate::rule::{Check, RuleMeta, RuleStatus};
+use crate::rule::{Check, RuleMeta, RuleStatus, Severity};
 use crate::settings::{Policies, Settings};
+use crate::suppress::{Date, Declared, Expired, Glob, SUPPRESS_ANNOTATION, Suppression};
 
 /// The annotation that suppresses findings on an object or its pod template:
 /// `rampart.dev/ignore: "POD001,SEC"` (codes, practice prefixes or rule names).
@@ -64,20 +67,69 @@ impl Selection {
     }
 }
 
+/// What a run's configuration changes after the rules have run: severities, excluded
+/// files and namespaces, and suppressions with reasons (`rampart.yaml`, see
+/// [`crate::config`]).
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// Rule pattern to severity; the most specific pattern wins (a code or name over a
+    /// prefix, a longer prefix over a shorter one, a later entry over an earlier tie).
+    pub severity: Vec<(String, Severity)>,
+    /// Findings in these files are dropped (and counted as suppressed).
+    pub excluded_files: Vec<FileId>,
+    /// Findings on objects in these namespaces (and on these Namespace objects) are
+    /// dropped (and counted as suppressed).
+    pub excluded_namespaces: Vec<Glob>,
+    /// The config's exceptions.
+    pub exceptions: Vec<Suppression>,
+    /// Today: suppressions whose `expires` is before it no longer suppress. The default
+    /// ([`Date::MIN`]) lets nothing expire.
+    pub today: Date,
+}
+
+/// How many findings one suppression with a reason kept out of the report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SuppressionUse {
+    /// Why.
+    pub reason: String,
+    /// The rule patterns it covers.
+    pub rules: Vec<String>,
+    /// Its last day, if it has one.
+    pub expires: Option<Date>,
+    /// Where it was written.
+    pub declared: Declared,
+    /// Findings it suppressed in this run.
+    pub suppressed: usize,
+}
+
 /// Findings and the findings suppressed by annotations.
 #[derive(Debug, Default)]
 pub struct Outcome {
     /// Findings, sorted by file, position and code.
     pub findings: Vec<Finding>,
-    /// How many findings annotations suppressed.
+    /// How many findings annotations, exceptions and exclusions suppressed.
     pub suppressed: usize,
-    /// Input the rules could not judge (an unreadable Kubernetes version, say): warnings,
-    /// not findings.
+    /// Every active suppression with a reason and how much it suppressed, in the order
+    /// they were written (config first, then objects in input order).
+    pub suppressions: Vec<SuppressionUse>,
+    /// Problems with suppressions (an annotation without a reason: an error),
+    /// suppressions that expired (a warning), and input the rules could not judge
+    /// (an unreadable Kubernetes version, say).
     pub diagnostics: Vec<InputDiagnostic>,
 }
 
 /// Runs the selected rules over the inventory, in parallel over objects.
 pub fn run(inventory: &Inventory, selection: &Selection, settings: &Settings) -> Outcome {
+    run_with(inventory, selection, settings, &Overrides::default())
+}
+
+/// Runs the selected rules, then applies a configuration's overrides.
+pub fn run_with(
+    inventory: &Inventory,
+    selection: &Selection,
+    settings: &Settings,
+    overrides: &Overrides,
+) -> Outcome {
     let policies = Policies::new(inventory, settings);
     let policies = &policies;
     let rbac = Rbac::build(inventory, settings.builtin_rbac);
@@ -139,29 +191,239 @@ pub fn run(inventory: &Inventory, selection: &Selection, settings: &Settings) ->
     });
     let all: Vec<Finding> = per_object.chain(global).collect();
 
-    let before = all.len();
-    let mut findings: Vec<Finding> = all
-        .into_iter()
-        .filter(|f| !suppressed(inventory, f))
-        .collect();
-    let suppressed = before - findings.len();
-    findings.par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    let diagnostics = if rules
+    let mut outcome = apply(inventory, all, overrides);
+    outcome
+        .findings
+        .par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    if rules
         .iter()
         .any(|r| crate::rules::updates::VERSION_RULES.contains(&r.code))
     {
-        crate::rules::updates::version_diagnostics(inventory)
+        outcome
+            .diagnostics
+            .extend(crate::rules::updates::version_diagnostics(inventory));
+    }
+    outcome
+}
+
+/// The specificity of a pattern that matches a rule: an exact code or name beats any
+/// prefix, a longer prefix beats a shorter one, and `ALL` comes last.
+fn specificity(pattern: &str, rule: &RuleMeta) -> usize {
+    let p = pattern.trim();
+    if p.eq_ignore_ascii_case(rule.code) || p.eq_ignore_ascii_case(rule.name) {
+        usize::MAX
+    } else if p.eq_ignore_ascii_case("ALL") {
+        0
     } else {
-        Vec::new()
-    };
+        p.len()
+    }
+}
+
+/// Severity per rule code after the overrides.
+fn severity_table(overrides: &[(String, Severity)]) -> HashMap<&'static str, Severity> {
+    let mut table = HashMap::new();
+    if overrides.is_empty() {
+        return table;
+    }
+    for rule in RULES {
+        let best = overrides
+            .iter()
+            .filter(|(p, _)| matches(p, rule))
+            .max_by_key(|(p, _)| specificity(p, rule));
+        if let Some((_, severity)) = best {
+            table.insert(rule.code, *severity);
+        }
+    }
+    table
+}
+
+/// The `rampart.dev/suppress` annotations of an object and of its pod template.
+fn annotated(object: &Object) -> Vec<(&str, rampart_model::Pos)> {
+    fn of(metadata: Option<&rampart_model::Node>) -> Option<(&str, rampart_model::Pos)> {
+        let v = metadata?.get("annotations")?.get(SUPPRESS_ANNOTATION)?;
+        v.as_str().map(|s| (s, v.pos))
+    }
+    let own = of(object.metadata());
+    // A Pod's template metadata is its own metadata: read it once.
+    let template = PodTemplate::of(object)
+        .filter(|p| {
+            !matches!((p.metadata, object.metadata()), (Some(a), Some(b)) if std::ptr::eq(a, b))
+        })
+        .and_then(|p| of(p.metadata));
+    own.into_iter().chain(template).collect()
+}
+
+fn apply(inventory: &Inventory, all: Vec<Finding>, overrides: &Overrides) -> Outcome {
+    let mut diagnostics = Vec::new();
+    // Every suppression with a reason: the config's, then the annotations'.
+    let mut suppressions: Vec<Suppression> = overrides.exceptions.clone();
+    let exceptions = suppressions.len();
+    let mut by_object: HashMap<usize, Vec<usize>> = HashMap::new();
+    let found: Vec<(usize, Vec<(&str, rampart_model::Pos)>)> = inventory
+        .objects
+        .par_iter()
+        .enumerate()
+        .with_min_len(1024)
+        .filter_map(|(i, o)| {
+            let a = annotated(o);
+            (!a.is_empty()).then_some((i, a))
+        })
+        .collect();
+    for (index, values) in found {
+        let Some(object) = inventory.objects.get(index) else {
+            continue;
+        };
+        let file = object.file();
+        let path = file.map_or("", |f| inventory.files.name(f)).to_string();
+        for (value, pos) in values {
+            let declared = Declared {
+                path: path.clone(),
+                file,
+                pos,
+            };
+            let (found, problems) = crate::suppress::from_annotation(value, &declared);
+            for p in problems {
+                diagnostics.push(InputDiagnostic::error(file, &path, p.pos, p.message));
+            }
+            for s in found {
+                by_object.entry(index).or_default().push(suppressions.len());
+                suppressions.push(s);
+            }
+        }
+    }
+    let expired: Vec<bool> = suppressions
+        .iter()
+        .map(|s| s.expired(overrides.today))
+        .collect();
+    let mut used = vec![0usize; suppressions.len()];
+    let mut resurfaced = vec![0usize; suppressions.len()];
+    let severities = severity_table(&overrides.severity);
+    let mut excluded_ns: HashMap<String, bool> = HashMap::new();
+    let mut excluded_files = overrides.excluded_files.clone();
+    excluded_files.sort_unstable();
+
+    let before = all.len();
+    let mut findings = Vec::with_capacity(before);
+    for mut f in all {
+        if !severities.is_empty()
+            && let Some(s) = severities.get(f.rule.code)
+        {
+            f.severity = *s;
+        }
+        if f.file
+            .is_some_and(|id| excluded_files.binary_search(&id).is_ok())
+        {
+            continue;
+        }
+        if !overrides.excluded_namespaces.is_empty() {
+            let ns = match &f.object.namespace {
+                Some(ns) => Some(ns.as_str()),
+                None if f.object.kind == "Namespace" => Some(f.object.name.as_str()),
+                None => None,
+            };
+            if let Some(ns) = ns {
+                let hit = if let Some(hit) = excluded_ns.get(ns) {
+                    *hit
+                } else {
+                    let hit = overrides.excluded_namespaces.iter().any(|g| g.matches(ns));
+                    excluded_ns.insert(ns.to_string(), hit);
+                    hit
+                };
+                if hit {
+                    continue;
+                }
+            }
+        }
+        if ignored(inventory, &f) {
+            continue;
+        }
+        let candidates = suppressions
+            .iter()
+            .enumerate()
+            .take(exceptions)
+            .filter(|(_, s)| s.selector.matches(&f.object))
+            .map(|(i, _)| i)
+            .chain(
+                f.object_index
+                    .and_then(|i| by_object.get(&i))
+                    .into_iter()
+                    .flatten()
+                    .copied(),
+            )
+            .filter(|i| suppressions.get(*i).is_some_and(|s| s.covers(f.rule)));
+        let mut lapsed = None;
+        let mut active = None;
+        for i in candidates {
+            if expired.get(i).copied().unwrap_or(false) {
+                lapsed = lapsed.or(Some(i));
+            } else {
+                active = Some(i);
+                break;
+            }
+        }
+        if let Some(i) = active {
+            if let Some(n) = used.get_mut(i) {
+                *n += 1;
+            }
+            continue;
+        }
+        if let Some(s) = lapsed.and_then(|i| suppressions.get(i))
+            && let Some(expires) = s.expires
+        {
+            if let Some(n) = lapsed.and_then(|i| resurfaced.get_mut(i)) {
+                *n += 1;
+            }
+            f.message = format!(
+                "{}; suppression expired on {expires} (reason: {})",
+                f.message, s.reason
+            );
+            f.suppression = Some(Box::new(Expired {
+                reason: s.reason.clone(),
+                expires,
+                declared: s.declared.clone(),
+            }));
+        }
+        findings.push(f);
+    }
+    let suppressed = before - findings.len();
+
+    let mut uses = Vec::new();
+    for (i, s) in suppressions.into_iter().enumerate() {
+        if expired.get(i).copied().unwrap_or(false) {
+            let again = resurfaced.get(i).copied().unwrap_or(0);
+            let expires = s.expires.map(|d| d.to_string()).unwrap_or_default();
+            diagnostics.push(InputDiagnostic::new(
+                InputLevel::Warning,
+                s.declared.file,
+                &s.declared.path,
+                s.declared.pos,
+                format!(
+                    "suppression of {} expired on {expires} (reason: {}); {again} finding{} it covered {} reported again",
+                    s.rules.join(", "),
+                    s.reason,
+                    if again == 1 { "" } else { "s" },
+                    if again == 1 { "is" } else { "are" },
+                ),
+            ));
+        } else {
+            uses.push(SuppressionUse {
+                suppressed: used.get(i).copied().unwrap_or(0),
+                reason: s.reason,
+                rules: s.rules,
+                expires: s.expires,
+                declared: s.declared,
+            });
+        }
+    }
     Outcome {
         findings,
         suppressed,
+        suppressions: uses,
         diagnostics,
     }
 }
 
-fn suppressed(inventory: &Inventory, finding: &Finding) -> bool {
+fn ignored(inventory: &Inventory, finding: &Finding) -> bool {
     let Some(object) = finding.object_index.and_then(|i| inventory.objects.get(i)) else {
         return false;
     };

@@ -94,6 +94,9 @@ pub struct Finding {
     pub steps: Vec<Step>,
     /// Other places involved.
     pub related: Vec<Related>,
+    /// The suppression that covered this finding until it expired (boxed: rare, and
+    /// findings are moved around in bulk while sorting).
+    pub suppression: Option<Box<crate::suppress::Expired>>,
 }
 
 impl Finding {

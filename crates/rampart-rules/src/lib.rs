@@ -18,6 +18,7 @@
 
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+pub mod config;
 pub mod context;
 pub mod derived;
 pub mod docs;
@@ -30,9 +31,10 @@ pub mod rule;
 mod rules;
 pub mod secrets;
 pub mod settings;
+pub mod suppress;
 
 pub use context::Context;
-pub use engine::{Outcome, Selection};
+pub use engine::{Outcome, Overrides, Selection};
 pub use finding::{Evidence, Finding, Related, Step};
 pub use registry::RULES;
 pub use rule::{Practice, RuleMeta, RuleStatus, Severity};

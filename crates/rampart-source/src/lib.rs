@@ -172,6 +172,49 @@ pub fn load_str(name: &str, text: &str) -> Loaded {
     parse_texts(vec![decode(name.to_string(), text.as_bytes(), json)])
 }
 
+/// A text read as plain YAML (or JSON) trees rather than as Kubernetes objects: for
+/// Rampart's own files (`rampart.yaml`). Positions are the file's own lines.
+#[derive(Debug, Default)]
+pub struct Tree {
+    /// One root per document (`None` for an empty document).
+    pub documents: Vec<Option<Node>>,
+    /// Parse errors and warnings (duplicate keys), with `file` left unset.
+    pub diagnostics: Vec<InputDiagnostic>,
+}
+
+/// Parses every document of a text, as the loader does, without asking the documents
+/// to be Kubernetes objects.
+pub fn parse_tree(name: &str, text: &str) -> Tree {
+    let t = decode(name.to_string(), text.as_bytes(), false);
+    let docs = if t.json {
+        parse_json_or_yaml(&t.content)
+    } else {
+        split::split_documents(&t.content)
+            .into_iter()
+            .flat_map(|c| parse_chunk(c, &t.bad_utf8_lines))
+            .collect()
+    };
+    let mut tree = Tree::default();
+    for doc in docs {
+        for (pos, message) in doc.warnings {
+            tree.diagnostics.push(InputDiagnostic::new(
+                InputLevel::Warning,
+                None,
+                name,
+                pos,
+                message,
+            ));
+        }
+        if let Some((pos, message)) = doc.error {
+            tree.diagnostics
+                .push(InputDiagnostic::error(None, name, pos, message));
+        } else {
+            tree.documents.push(doc.root);
+        }
+    }
+    tree
+}
+
 fn decode(name: String, bytes: &[u8], json_ext: bool) -> Text {
     let (text, bad_utf8_lines) = if let Ok(t) = std::str::from_utf8(bytes) {
         (t.to_string(), Vec::new())

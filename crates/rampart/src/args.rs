@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Checks Kubernetes clusters and manifests against six security practices: RBAC,
 /// secrets, network policy, pod security, updates and audit.
@@ -11,6 +11,24 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub(crate) struct Args {
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+impl Args {
+    /// Parses the process's arguments. Installed as `kubectl-rampart`, Rampart is a
+    /// kubectl plugin (`kubectl rampart scan ...`), and its usage and errors say so.
+    pub(crate) fn from_env() -> Self {
+        let mut command = Args::command();
+        let plugin = std::env::args_os()
+            .next()
+            .map(PathBuf::from)
+            .and_then(|p| p.file_stem().map(|s| s == "kubectl-rampart"))
+            .unwrap_or(false);
+        if plugin {
+            command = command.bin_name("kubectl rampart");
+        }
+        let matches = command.get_matches();
+        Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,9 +85,16 @@ pub(crate) enum Command {
         /// A rule code (`POD001`) or name (`privileged-container`).
         rule: String,
     },
+    /// Print a shell completion script (`rampart completions bash > /etc/bash_completion.d/rampart`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, clap::Args)]
+#[allow(clippy::struct_excessive_bools)] // command-line switches are bools
 pub(crate) struct ScanArgs {
     /// Files or directories to scan; `-` reads stdin.
     #[arg(required_unless_present = "node_root", value_name = "PATH")]
@@ -99,13 +124,14 @@ pub(crate) struct ScanArgs {
     #[arg(long, value_name = "DATE")]
     pub(crate) now: Option<String>,
     /// Pod Security Standards level for namespaces without a
-    /// `pod-security.kubernetes.io/enforce` label.
-    #[arg(long, value_enum, default_value_t = PssLevel::Restricted, value_name = "LEVEL")]
-    pub(crate) pss_level: PssLevel,
+    /// `pod-security.kubernetes.io/enforce` label [default: restricted, or the config's
+    /// `pss.level`].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub(crate) pss_level: Option<PssLevel>,
     /// Pod Security Standards version (`v1.N` or `latest`) for namespaces without an
-    /// enforce-version label.
-    #[arg(long, default_value = "latest", value_name = "VERSION")]
-    pub(crate) pss_version: String,
+    /// enforce-version label [default: latest, or the config's `pss.version`].
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) pss_version: Option<String>,
     /// Analyse exactly the RBAC objects of the input, without the API server's
     /// built-in roles and bindings.
     #[arg(long)]
@@ -123,6 +149,19 @@ pub(crate) struct ScanArgs {
     /// summary still counts all).
     #[arg(long, default_value_t = 500, value_name = "N")]
     pub(crate) max_results_per_report: usize,
+    /// Settings from this file instead of the first `rampart.yaml` or `.rampart.yaml`
+    /// found from the first PATH's directory up (docs/config.md).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub(crate) config: Option<PathBuf>,
+    /// Look for no config file.
+    #[arg(long)]
+    pub(crate) no_config: bool,
+    /// Report only findings that are not in this baseline (see --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) baseline: Option<PathBuf>,
+    /// Write the current findings to FILE as a baseline, then report as if it applied.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) write_baseline: Option<PathBuf>,
     /// Load and index the input, run no rule (a parse-only baseline for benchmarks).
     #[arg(long, hide = true)]
     pub(crate) no_rules: bool,

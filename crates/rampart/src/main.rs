@@ -7,8 +7,6 @@ mod commands;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 // Loading builds millions of small strings and nodes; glibc's allocator spent a
 // quarter of a 100k-object scan in malloc and free. mimalloc halves that.
 #[global_allocator]
@@ -16,7 +14,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     quiet_parser_panics();
-    let args = args::Args::parse();
+    let args = args::Args::from_env();
     match commands::run(args) {
         Ok(code) => code,
         Err(err) => {

@@ -74,3 +74,23 @@ fn no_secret_value_reaches_any_output_format() {
         }
     }
 }
+
+#[test]
+fn baselines_hold_fingerprints_not_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let baseline = tmp.path().join("baseline.json");
+    let out = rampart(&[
+        "scan",
+        "crates/rampart/tests/canary/secrets.yaml",
+        "--write-baseline",
+        baseline.to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&baseline).unwrap();
+    assert!(text.contains("SEC001"), "{text}");
+    for canary in CANARIES {
+        assert!(!text.contains(&canary[..8]), "the baseline leaks a canary");
+    }
+}

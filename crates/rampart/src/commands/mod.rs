@@ -2,7 +2,9 @@
 
 mod audit_log;
 mod audit_policy;
+mod config;
 mod explain;
+mod progress;
 mod pss;
 mod rbac;
 mod reach;
@@ -51,5 +53,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::RbacFromAudit(args) => audit_log::rbac_from_audit(&args),
         Command::Rules { output } => rules::run(output),
         Command::Explain { rule } => explain::run(&rule),
+        Command::Completions { shell } => {
+            let mut command = <Args as clap::CommandFactory>::command();
+            let mut stdout = std::io::stdout().lock();
+            clap_complete::generate(shell, &mut command, "rampart", &mut stdout);
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

@@ -2,20 +2,40 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use rampart_model::{Inventory, KubeVersion};
+use std::path::PathBuf;
+
+use rampart_model::{InputLevel, Inventory, KubeVersion};
 use rampart_report::Report;
-use rampart_rules::pss::{LevelVersion, Version};
+use rampart_report::baseline::Baseline;
+use rampart_rules::pss::{Level, LevelVersion, Version};
 use rampart_rules::releases::Date;
-use rampart_rules::{Selection, Settings, Severity};
+use rampart_rules::{Overrides, Selection, Settings, Severity};
 use rampart_source::{Input, LoadOptions};
 
 use super::{EXIT_ERROR, EXIT_FINDINGS};
 use crate::args::{FailOn, Format, ReportApi, ScanArgs};
 
 pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    let first_path = args.paths.first().or(args.node_root.as_ref());
+    let config = super::config::load(
+        args.config.as_deref(),
+        args.no_config,
+        first_path.map(PathBuf::as_path),
+    )?;
+    let defaults = config.as_ref().map(|c| &c.config);
+    // --select replaces the config's `rules.select`; --ignore adds to `rules.ignore`.
     let selection = Selection {
-        select: args.select.clone(),
-        ignore: args.ignore.clone(),
+        select: if args.select.is_empty() {
+            defaults.map(|c| c.select.clone()).unwrap_or_default()
+        } else {
+            args.select.clone()
+        },
+        ignore: defaults
+            .map(|c| c.ignore.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .chain(args.ignore.iter().cloned())
+            .collect(),
     };
     let unknown = selection.unknown_patterns();
     if !unknown.is_empty() {
@@ -31,11 +51,15 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
-    let Some(pss_version) = Version::parse(&args.pss_version) else {
-        bail!(
-            "--pss-version takes `latest` or `v1.N`, not `{}`",
-            args.pss_version
-        );
+    // The command line wins over the config, which wins over the defaults.
+    let pss_version = match &args.pss_version {
+        Some(text) => match Version::parse(text) {
+            Some(v) => v,
+            None => bail!("--pss-version takes `latest` or `v1.N`, not `{text}`"),
+        },
+        None => defaults
+            .and_then(|c| c.pss_version)
+            .unwrap_or(Version::Latest),
     };
     let today = match &args.now {
         Some(text) => Some(
@@ -46,12 +70,19 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let settings = Settings {
         pss_default: LevelVersion {
-            level: args.pss_level.level(),
+            level: args
+                .pss_level
+                .map(crate::args::PssLevel::level)
+                .or(defaults.and_then(|c| c.pss_level))
+                .unwrap_or(Level::Restricted),
             version: pss_version,
         },
-        builtin_rbac: !args.no_builtin_rbac,
+        builtin_rbac: !args.no_builtin_rbac
+            && defaults.and_then(|c| c.builtin_rbac).unwrap_or(true),
         today,
     };
+    let today = super::config::today()?;
+    let progress = super::progress::Progress::start("loading manifests");
     let mut inputs = super::inputs(&args.paths);
     if let Some(root) = &args.node_root {
         inputs.push(Input::Path(root.join("etc/kubernetes/manifests")));
@@ -83,16 +114,38 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         }
     }
     clock.lap("load");
-    let has_input_errors = loaded.has_errors();
+    progress.phase(format!("indexing {} objects", loaded.objects.len()));
     let inventory = Inventory::new(loaded.files, loaded.objects, version);
     clock.lap("index");
-    let outcome = if args.no_rules {
+    progress.phase(format!(
+        "checking {} objects against {} rules",
+        inventory.objects.len(),
+        selection.rules().len()
+    ));
+    let mut outcome = if args.no_rules {
         rampart_rules::Outcome::default()
     } else {
-        rampart_rules::engine::run(&inventory, &selection, &settings)
+        let overrides = match (&config, defaults) {
+            (Some(loaded), Some(c)) => Overrides {
+                severity: c.severity.clone(),
+                excluded_files: super::config::excluded_files(loaded, &inventory.files),
+                excluded_namespaces: c.exclude_namespaces.clone(),
+                exceptions: c.exceptions.clone(),
+                today,
+            },
+            _ => Overrides {
+                today,
+                ..Overrides::default()
+            },
+        };
+        rampart_rules::engine::run_with(&inventory, &selection, &settings, &overrides)
     };
-
+    let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
+    diagnostics.append(&mut outcome.diagnostics);
+    let has_input_errors = diagnostics.iter().any(|d| d.level == InputLevel::Error);
+    let baselined = apply_baseline(args, &inventory, &mut outcome)?;
     clock.lap("rules");
+    progress.finish();
     // Only code frames show source lines; machine formats never need the mask.
     let sensitive = if matches!(args.output, Format::Text | Format::Html) {
         rampart_rules::secrets::sensitive_lines(&inventory)
@@ -111,6 +164,8 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         inventory: &inventory,
         findings: &outcome.findings,
         suppressed: outcome.suppressed,
+        suppressions: &outcome.suppressions,
+        baselined,
         diagnostics: &diagnostics,
         inputs: &loaded.inputs,
     };
@@ -198,6 +253,38 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     std::mem::forget(inventory);
     std::mem::forget(outcome);
     Ok(ExitCode::from(code))
+}
+
+/// `--write-baseline` records the findings (and then applies them); `--baseline` drops
+/// the findings it lists. Returns how many findings the baseline absorbed.
+fn apply_baseline(
+    args: &ScanArgs,
+    inventory: &Inventory,
+    outcome: &mut rampart_rules::Outcome,
+) -> anyhow::Result<usize> {
+    let baseline = if let Some(path) = &args.write_baseline {
+        let mut text = Vec::new();
+        rampart_report::baseline::write(&outcome.findings, inventory, &mut text)?;
+        std::fs::write(path, text)
+            .with_context(|| format!("writing baseline {}", path.display()))?;
+        eprintln!(
+            "rampart: wrote {} finding{} to baseline {}",
+            outcome.findings.len(),
+            if outcome.findings.len() == 1 { "" } else { "s" },
+            path.display()
+        );
+        Baseline::of(&outcome.findings)
+    } else if let Some(path) = &args.baseline {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading baseline {}", path.display()))?;
+        Baseline::parse(&text)
+            .map_err(|e| anyhow::anyhow!("invalid baseline {}:{e}", path.display()))?
+    } else {
+        return Ok(0);
+    };
+    let (kept, absorbed) = baseline.filter(std::mem::take(&mut outcome.findings));
+    outcome.findings = kept;
+    Ok(absorbed)
 }
 
 fn threshold(fail_on: FailOn) -> Option<Severity> {
