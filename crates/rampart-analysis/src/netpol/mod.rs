@@ -301,7 +301,6 @@ impl Network {
             }
         }
         Network {
-            by_endpoint,
             policies,
             admin,
             baseline,
@@ -309,6 +308,7 @@ impl Network {
             workloads,
             namespaces,
             by_namespace,
+            by_endpoint,
             isolating,
         }
     }
