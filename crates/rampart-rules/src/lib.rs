@@ -29,6 +29,7 @@ pub mod rule;
 mod rules;
 pub mod secrets;
 pub mod settings;
+pub mod vap;
 
 pub use context::Context;
 pub use engine::{Outcome, Selection};
