@@ -2,6 +2,7 @@
 
 mod audit_policy;
 mod explain;
+mod export;
 mod pss;
 mod rbac;
 mod reach;
@@ -44,6 +45,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Rbac {
             command: crate::args::RbacCommand::Effective(args),
         } => rbac::effective(&args),
+        Command::Export {
+            command: crate::args::ExportCommand::Vap(args),
+        } => export::vap(&args),
         Command::Rules { output } => rules::run(output),
         Command::Explain { rule } => explain::run(&rule),
     }
