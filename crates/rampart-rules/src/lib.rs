@@ -32,6 +32,7 @@ mod rules;
 pub mod secrets;
 pub mod settings;
 pub mod suppress;
+pub mod vap;
 
 pub use context::Context;
 pub use engine::{Outcome, Overrides, Selection};

@@ -74,6 +74,11 @@ pub(crate) enum Command {
     /// it never used.
     #[command(name = "rbac-from-audit")]
     RbacFromAudit(RbacFromAuditArgs),
+    /// Export rules as native Kubernetes admission objects: `export vap`.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// List every rule.
     Rules {
         /// Output format.
@@ -542,4 +547,41 @@ pub(crate) enum ManifestFormat {
     Yaml,
     /// A `kind: List` (`--compare`: JSON).
     Json,
+}
+#[derive(Debug, Subcommand)]
+pub(crate) enum ExportCommand {
+    /// ValidatingAdmissionPolicies (and bindings) with CEL for the rules CEL expresses
+    /// exactly; `--list` shows which rules are exported and why the others are not.
+    Vap(VapArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct VapArgs {
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = VapFormat::Yaml)]
+    pub(crate) output: VapFormat,
+    /// What the bindings do with a violation (`validationActions`).
+    #[arg(long, value_enum, default_value_t = VapAction::Deny)]
+    pub(crate) action: VapAction,
+    /// List the exported rules and the others with the reason, instead of the policies.
+    #[arg(long)]
+    pub(crate) list: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum VapFormat {
+    /// A multi-document YAML stream.
+    Yaml,
+    /// A `v1` `List`, as JSON.
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum VapAction {
+    /// Reject the request.
+    Deny,
+    /// Admit it with a warning.
+    Warn,
+    /// Admit it and record it in the audit log.
+    Audit,
 }

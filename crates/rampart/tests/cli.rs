@@ -797,3 +797,28 @@ fn audit_policy_explain_names_the_first_matching_rule() {
     assert_eq!(v["rule"], 5);
     assert_eq!(v["omitStages"], serde_json::json!(["RequestReceived"]));
 }
+
+#[test]
+fn export_vap_writes_policies_that_scan_clean() {
+    let out = rampart(&["export", "vap", "--action", "warn"]);
+    assert!(out.status.success());
+    let yaml = String::from_utf8(out.stdout).unwrap();
+    assert!(yaml.contains("name: \"rampart-pod001\""), "{yaml}");
+    assert!(yaml.contains("- \"Warn\""));
+    assert!(!yaml.contains("- \"Deny\""));
+    let scan = rampart_stdin(&["scan", "-", "-o", "json"], Some(yaml.as_bytes()));
+    let report: serde_json::Value = serde_json::from_slice(&scan.stdout).unwrap();
+    assert_eq!(scan.status.code(), Some(0), "{report}");
+    assert!(codes(&report).is_empty(), "{report}");
+
+    let list = rampart(&["export", "vap", "--list"]);
+    let text = String::from_utf8(list.stdout).unwrap();
+    assert!(
+        text.contains("POD001") && text.contains("RBAC001"),
+        "{text}"
+    );
+    let json_out = rampart(&["export", "vap", "-o", "json"]);
+    let list: serde_json::Value = serde_json::from_slice(&json_out.stdout).unwrap();
+    assert_eq!(list["kind"], "List");
+    assert_eq!(list["items"].as_array().unwrap().len(), 26);
+}

@@ -4,6 +4,7 @@ mod audit_log;
 mod audit_policy;
 mod config;
 mod explain;
+mod export;
 mod progress;
 mod pss;
 mod rbac;
@@ -51,6 +52,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         } => rbac::effective(&args),
         Command::AuditLog(args) => audit_log::run(&args),
         Command::RbacFromAudit(args) => audit_log::rbac_from_audit(&args),
+        Command::Export {
+            command: crate::args::ExportCommand::Vap(args),
+        } => export::vap(&args),
         Command::Rules { output } => rules::run(output),
         Command::Explain { rule } => explain::run(&rule),
         Command::Completions { shell } => {
