@@ -135,6 +135,7 @@ impl<'a> Context<'a> {
             evidence: None,
             steps: Vec::new(),
             related: Vec::new(),
+            suppression: None,
         };
         self.findings.push(finding);
         self.findings
