@@ -386,6 +386,7 @@ fn evaluate(object: Object, context: &ClusterContext, enforcement: &Enforcement)
     if let Some(ns) = namespace.as_deref().and_then(|n| context.namespaces.get(n)) {
         objects.push(ns.clone());
     }
+    let rbac_kind = matches!(needs, Context::Rbac);
     match needs {
         Context::Rbac => objects.extend(context.rbac.iter().filter(|o| !same(o)).cloned()),
         Context::Network => {
@@ -395,12 +396,18 @@ fn evaluate(object: Object, context: &ClusterContext, enforcement: &Enforcement)
         }
         Context::None => {}
     }
+    // The bootstrap RBAC policy matters only to the RBAC rules; building it for every
+    // Pod would cost more than the Pod's own rules.
+    let settings = Settings {
+        builtin_rbac: rbac_kind && enforcement.settings.builtin_rbac,
+        ..enforcement.settings.clone()
+    };
     let inventory = Inventory::new(rampart_model::Files::default(), objects, None);
     let selection = Selection {
         select,
         ignore: Vec::new(),
     };
-    let outcome = rampart_rules::engine::run(&inventory, &selection, &enforcement.settings);
+    let outcome = rampart_rules::engine::run(&inventory, &selection, &settings);
     outcome
         .findings
         .into_iter()

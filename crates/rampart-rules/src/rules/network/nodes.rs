@@ -267,43 +267,55 @@ fn mixed_levels(ctx: &mut Context<'_>) {
         .iter()
         .filter(|s| s.privileged == Some(true) || s.label.is_some())
         .collect();
-    let partners_pool: Vec<&Subject<'_>> = subjects
+    // Partners grouped by what decides the comparison: placement, restricted or not,
+    // label. Each reportable workload is compared with each group once.
+    let mut groups: std::collections::BTreeMap<(String, bool, Option<&str>), Vec<&Subject<'_>>> =
+        std::collections::BTreeMap::new();
+    for s in subjects
         .iter()
         .filter(|s| s.privileged == Some(false) || s.label.is_some())
-        .collect();
-    let keys: std::collections::HashMap<*const Subject<'_>, String> = subjects
-        .iter()
-        .map(|s| (std::ptr::from_ref(s), format!("{:?}", s.placement)))
-        .collect();
-    let mut shared: std::collections::HashMap<(&str, &str), bool> =
-        std::collections::HashMap::new();
+    {
+        groups
+            .entry((
+                format!("{:?}", s.placement),
+                s.privileged == Some(false),
+                s.label.as_deref(),
+            ))
+            .or_default()
+            .push(s);
+    }
     for &a in &reportable {
-        let mut partners: Vec<String> = Vec::new();
+        let mut count = 0usize;
+        let mut first: Option<String> = None;
         let mut why = "";
-        for &b in &partners_pool {
-            if std::ptr::eq(a, b) {
-                continue;
-            }
-            let by_level = a.privileged == Some(true) && b.privileged == Some(false);
-            let by_label = matches!((&a.label, &b.label), (Some(x), Some(y)) if x != y);
+        for ((_, restricted, label), members) in &groups {
+            let by_level = a.privileged == Some(true) && *restricted;
+            let by_label = matches!((a.label.as_deref(), label), (Some(x), Some(y)) if x != *y);
             if !by_level && !by_label {
                 continue;
             }
-            let key_a = keys.get(&std::ptr::from_ref(a)).map_or("", String::as_str);
-            let key_b = keys.get(&std::ptr::from_ref(b)).map_or("", String::as_str);
-            let may = *shared
-                .entry((key_a, key_b))
-                .or_insert_with(|| a.placement.may_share(&b.placement));
-            if may {
-                why = if by_level {
-                    "it fails the Pod Security baseline level and they meet restricted"
-                } else {
-                    "their `rampart.dev/security-level` labels differ"
-                };
-                partners.push(b.workload.to_string());
+            let Some(b) = members.first() else {
+                continue;
+            };
+            if !a.placement.may_share(&b.placement) {
+                continue;
+            }
+            why = if by_level {
+                "it fails the Pod Security baseline level and they meet restricted"
+            } else {
+                "their `rampart.dev/security-level` labels differ"
+            };
+            for m in members {
+                if std::ptr::eq(a, *m) {
+                    continue;
+                }
+                count += 1;
+                if first.is_none() {
+                    first = Some(m.workload.to_string());
+                }
             }
         }
-        let Some(first) = partners.first() else {
+        let Some(first) = first else {
             continue;
         };
         let Some(object) = inventory.objects.get(a.workload.object) else {
@@ -312,8 +324,8 @@ fn mixed_levels(ctx: &mut Context<'_>) {
         let Some(pod) = PodTemplate::of(object) else {
             continue;
         };
-        let more = match partners.len() {
-            1 => String::new(),
+        let more = match count {
+            0 | 1 => String::new(),
             n => format!(" and {} more", n - 1),
         };
         let path = pod.spec_path.to_string();
