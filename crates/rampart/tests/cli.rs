@@ -822,3 +822,11 @@ fn export_vap_writes_policies_that_scan_clean() {
     assert_eq!(list["kind"], "List");
     assert_eq!(list["items"].as_array().unwrap().len(), 26);
 }
+
+#[test]
+fn webhook_deployment_scans_clean() {
+    let (code, report) = json(&["scan", "deploy/webhook", "-o", "json", "--fail-on", "low"]);
+    assert_eq!(report["findings"], serde_json::json!([]));
+    assert_eq!(report["diagnostics"], serde_json::json!([]));
+    assert_eq!(code, 0);
+}

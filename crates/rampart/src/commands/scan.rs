@@ -140,6 +140,8 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         };
         rampart_rules::engine::run_with(&inventory, &selection, &settings, &overrides)
     };
+    // Input problems first, then suppression problems and what the rules could not
+    // judge.
     let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
     diagnostics.append(&mut outcome.diagnostics);
     let has_input_errors = diagnostics.iter().any(|d| d.level == InputLevel::Error);
@@ -152,13 +154,6 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         std::collections::HashSet::new()
     };
-    // Input problems first, then what the rules could not judge.
-    let diagnostics: Vec<_> = loaded
-        .diagnostics
-        .iter()
-        .chain(&outcome.diagnostics)
-        .cloned()
-        .collect();
     let report = Report {
         sensitive: &sensitive,
         inventory: &inventory,
