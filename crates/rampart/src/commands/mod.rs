@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod audit_policy;
+mod cluster;
 mod explain;
 mod pss;
 mod rbac;
@@ -9,6 +10,8 @@ mod rules;
 mod scan;
 
 use std::process::ExitCode;
+
+pub(crate) use cluster::Interrupted;
 
 use crate::args::{Args, Command};
 
@@ -33,6 +36,7 @@ pub(crate) const EXIT_ERROR: u8 = 2;
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Scan(scan) => scan::run(&scan),
+        Command::Snapshot(args) => cluster::snapshot(&args),
         Command::Pss(pss) => pss::run(&pss),
         Command::CanI(args) => rbac::can_i(&args),
         Command::WhoCan(args) => rbac::who_can(&args),

@@ -52,6 +52,12 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let mut clock = Clock::new(args.timings);
     let mut loaded = rampart_source::load(&inputs, &options);
+    let live = super::cluster::read_for_scan(args)?;
+    let cluster_version = live.as_ref().and_then(|l| l.version);
+    let live_objects = live.is_some();
+    if let Some(live) = live {
+        loaded.merge(live.loaded);
+    }
     if let Some(root) = &args.node_root {
         // Files the components' flags name, read as the node would.
         let facts = rampart_model::ClusterFacts::gather(&loaded.objects, None);
@@ -75,7 +81,10 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     clock.lap("load");
     let has_input_errors = loaded.has_errors();
-    let inventory = Inventory::new(loaded.files, loaded.objects, version);
+    let mut inventory = Inventory::new(loaded.files, loaded.objects, version);
+    if let Some(v) = cluster_version.filter(|_| version.is_none()) {
+        inventory.facts.version = Some((v, rampart_model::facts::VersionSource::ApiServer));
+    }
     clock.lap("index");
     let outcome = if args.no_rules {
         rampart_rules::Outcome::default()
@@ -84,6 +93,21 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     };
 
     clock.lap("rules");
+    if live_objects && args.output == Format::Text {
+        // Objects read from a cluster keep no text; print again those shown as code frames.
+        let shown: std::collections::HashSet<rampart_model::FileId> = outcome
+            .findings
+            .iter()
+            .flat_map(|f| {
+                f.file
+                    .into_iter()
+                    .chain(f.related.iter().filter_map(|r| r.file))
+            })
+            .collect();
+        let files = std::mem::take(&mut inventory.files);
+        inventory.files =
+            rampart_cluster::with_texts(files, &inventory.objects, |id| shown.contains(&id));
+    }
     // Only code frames show source lines; machine formats never need the mask.
     let sensitive = if args.output == Format::Text {
         rampart_rules::secrets::sensitive_lines(&inventory)
@@ -101,7 +125,7 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     match args.output {
         Format::Text => {
             // anstream strips the styles when stdout is not a terminal or NO_COLOR is set.
-            let mut stdout = std::io::BufWriter::new(anstream::stdout().lock());
+            let mut stdout = std::io::BufWriter::new(text_sink(args)?);
             let options = rampart_report::text::TextOptions {
                 max_snippets: args.max_snippets,
             };
@@ -110,7 +134,7 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         }
         Format::Json => {
             // Machine formats carry no styles: skip the stripping adapter.
-            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut stdout = std::io::BufWriter::new(sink(args)?);
             rampart_report::json::write(&report, &mut stdout)?;
             stdout.flush()?;
         }
@@ -119,7 +143,7 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             let options = rampart_report::sarif::SarifOptions {
                 root: root.as_deref(),
             };
-            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut stdout = std::io::BufWriter::new(sink(args)?);
             rampart_report::sarif::write(&report, options, &mut stdout)?;
             stdout.flush()?;
         }
@@ -135,7 +159,7 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
                 timestamp: now(),
                 hostname: &hostname,
             };
-            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut stdout = std::io::BufWriter::new(sink(args)?);
             rampart_report::junit::write(&report, options, &mut stdout)?;
             stdout.flush()?;
         }
@@ -149,7 +173,7 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
                 fail_at: threshold(args.fail_on),
                 timestamp: now(),
             };
-            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut stdout = std::io::BufWriter::new(sink(args)?);
             rampart_report::policyreport::write(&report, options, &mut stdout)?;
             stdout.flush()?;
         }
@@ -175,6 +199,26 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
+/// Where a machine format goes: `--output-file`, else stdout.
+fn sink(args: &ScanArgs) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match &args.output_file {
+        Some(path) => Box::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    })
+}
+
+/// Where the text format goes: a file never gets styles.
+fn text_sink(args: &ScanArgs) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match &args.output_file {
+        Some(path) => Box::new(anstream::StripStream::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(anstream::stdout().lock()),
+    })
+}
+
 fn threshold(fail_on: FailOn) -> Option<Severity> {
     match fail_on {
         FailOn::Critical => Some(Severity::Critical),
@@ -188,7 +232,7 @@ fn threshold(fail_on: FailOn) -> Option<Severity> {
 
 /// The time stamped on JUnit and PolicyReport output: `SOURCE_DATE_EPOCH` when set (for
 /// reproducible output), else now.
-fn now() -> rampart_report::Timestamp {
+pub(crate) fn now() -> rampart_report::Timestamp {
     std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok())
