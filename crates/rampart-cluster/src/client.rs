@@ -170,7 +170,9 @@ async fn read_async(
         kinds: targets.len(),
     });
 
-    let (tx, mut rx) = mpsc::channel::<Msg>(4);
+    // A small channel: a list waits while the collector converts, so unconverted pages
+    // never pile up.
+    let (tx, mut rx) = mpsc::channel::<Msg>(2);
     let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let mut tasks = JoinSet::new();
     for target in targets {
@@ -189,16 +191,29 @@ async fn read_async(
     drop(tx);
 
     let mut collector = Collector::new(&context);
+    let mut unreadable = Vec::new();
     while let Some(msg) = rx.recv().await {
         match msg {
             Msg::Page {
                 res,
                 kind,
                 api_version,
-                items,
+                secrets,
+                body,
             } => {
-                for item in items {
-                    collector.add(item, kind, &api_version);
+                if let Err(e) = collect_page(&mut collector, &body, kind, &api_version, secrets) {
+                    unreadable.push(Incomplete {
+                        resource: res.clone(),
+                        verb: "list".into(),
+                        status: None,
+                        message: format!("unreadable list: {e}"),
+                        practices: RESOURCES
+                            .iter()
+                            .chain([&SECRETS])
+                            .find(|r| r.qualified() == res)
+                            .map(|r| r.practices.iter().map(|p| (*p).to_string()).collect())
+                            .unwrap_or_default(),
+                    });
                 }
                 progress.event(Event::Page {
                     resource: &res,
@@ -226,6 +241,7 @@ async fn read_async(
             }
         }
     }
+    incomplete.extend(unreadable);
     incomplete.sort_by(|a, b| a.resource.cmp(&b.resource));
     Ok(Read {
         header: Header {
@@ -315,7 +331,9 @@ enum Msg {
         res: String,
         kind: &'static str,
         api_version: String,
-        items: Vec<Value>,
+        secrets: bool,
+        /// The response body, parsed by the collector.
+        body: Vec<u8>,
     },
     /// The list's continue token expired: it is read again from the start.
     Restart(&'static str),
@@ -616,9 +634,14 @@ async fn discover(
 #[derive(Deserialize)]
 struct Page {
     #[serde(default)]
-    metadata: PageMeta,
-    #[serde(default)]
     items: Vec<Value>,
+}
+
+/// A page's metadata alone (its items are skipped, not built).
+#[derive(Deserialize)]
+struct PageHead {
+    #[serde(default)]
+    metadata: PageMeta,
 }
 
 #[derive(Default, Deserialize)]
@@ -672,35 +695,50 @@ async fn list(
                 });
             }
         }
-        let page: Page = serde_json::from_slice(&reply.body).map_err(|e| Failure {
+        // Only the continue token is read here; the page travels to the collector as
+        // the bytes it came as (the most compact form it has) and is parsed there, one
+        // page at a time.
+        let meta: PageHead = serde_json::from_slice(&reply.body).map_err(|e| Failure {
             status: None,
             message: format!("unreadable list: {e}"),
         })?;
-        drop(reply);
-        let mut items = page.items;
-        if secrets {
-            // Whatever came back, only metadata is kept (see `reduce`).
-            for item in &mut items {
-                if let Some(map) = item.as_object_mut() {
-                    map.retain(|k, _| k == "metadata");
-                    map.insert("kind".into(), Value::String("Secret".into()));
-                    map.insert("apiVersion".into(), Value::String("v1".into()));
-                }
-            }
-        }
         tx.send(Msg::Page {
             res: target.res.qualified(),
             kind: target.res.kind,
             api_version: api_version.clone(),
-            items,
+            secrets,
+            body: reply.body,
         })
         .await
         .map_err(closed)?;
-        match page.metadata.next.filter(|t| !t.is_empty()) {
+        match meta.metadata.next.filter(|t| !t.is_empty()) {
             Some(token) => next = Some(token),
             None => return Ok(()),
         }
     }
+}
+
+/// Turns one page into objects.
+fn collect_page(
+    collector: &mut Collector,
+    body: &[u8],
+    kind: &str,
+    api_version: &str,
+    secrets: bool,
+) -> Result<(), serde_json::Error> {
+    let page: Page = serde_json::from_slice(body)?;
+    for mut item in page.items {
+        if secrets {
+            // Whatever came back, only metadata is kept (see `reduce`).
+            if let Some(map) = item.as_object_mut() {
+                map.retain(|k, _| k == "metadata");
+                map.insert("kind".into(), Value::String("Secret".into()));
+                map.insert("apiVersion".into(), Value::String("v1".into()));
+            }
+        }
+        collector.add(item, kind, api_version);
+    }
+    Ok(())
 }
 
 fn closed<T>(_: mpsc::error::SendError<T>) -> Failure {
