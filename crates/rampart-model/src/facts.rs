@@ -222,6 +222,8 @@ pub fn image_version(image: &str) -> Option<KubeVersion> {
 pub enum VersionSource {
     /// `--k8s-version` on the command line.
     CommandLine,
+    /// The API server's `/version`, when scanning a live cluster or its snapshot.
+    ApiServer,
     /// The kube-apiserver image tag of a static or mirror pod.
     ApiserverImage,
     /// The newest kubelet version reported by Node objects.

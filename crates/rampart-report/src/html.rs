@@ -226,6 +226,7 @@ fn header(report: &Report<'_>, card: &Scorecard, out: &mut dyn Write) -> io::Res
         Some((v, source)) => {
             let from = match source {
                 VersionSource::CommandLine => "--k8s-version",
+                VersionSource::ApiServer => "the API server",
                 VersionSource::ApiserverImage => "the kube-apiserver image",
                 VersionSource::Nodes => "the Node objects",
             };

@@ -33,8 +33,12 @@ impl Args {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Scan manifests (files, directories, kustomizations or `-` for stdin).
+    /// Scan manifests (files, directories, kustomizations or `-` for stdin), a live
+    /// cluster (`--cluster`) or a snapshot (`--snapshot`).
     Scan(ScanArgs),
+    /// Read a live cluster (as `scan --cluster` does) into a file that `scan --snapshot`
+    /// scans offline with the same findings.
+    Snapshot(SnapshotArgs),
     /// Pod Security admission's verdict for every pod-bearing object, as the API server
     /// would decide it for a namespace enforcing LEVEL at VERSION.
     Pss(PssArgs),
@@ -102,8 +106,16 @@ pub(crate) enum Command {
 #[allow(clippy::struct_excessive_bools)] // command-line switches are bools
 pub(crate) struct ScanArgs {
     /// Files or directories to scan; `-` reads stdin.
-    #[arg(required_unless_present = "node_root", value_name = "PATH")]
+    #[arg(required_unless_present_any = ["node_root", "cluster", "snapshot"], value_name = "PATH")]
     pub(crate) paths: Vec<PathBuf>,
+    /// Scan the live cluster of the kubeconfig (read-only; Secrets are not read).
+    #[arg(long, conflicts_with = "snapshot")]
+    pub(crate) cluster: bool,
+    /// Scan a snapshot written by `rampart snapshot` (`.json` or `.json.gz`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) cluster_args: ClusterArgs,
     /// A copy of a control-plane node's filesystem: its static pods
     /// (`DIR/etc/kubernetes/manifests`) are scanned, and files their flags name
     /// (encryption configuration, audit policy) are read relative to DIR.
@@ -112,6 +124,9 @@ pub(crate) struct ScanArgs {
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Text)]
     pub(crate) output: Format,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output_file: Option<PathBuf>,
     /// Exit 1 when a finding is at or above this severity (`none`: never).
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     pub(crate) fail_on: FailOn,
@@ -173,6 +188,69 @@ pub(crate) struct ScanArgs {
     /// Print how long each phase took to stderr.
     #[arg(long, hide = true)]
     pub(crate) timings: bool,
+}
+
+/// How to reach a live cluster and what to read (`scan --cluster`, `snapshot`).
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Live cluster")]
+pub(crate) struct ClusterArgs {
+    /// The kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) context: Option<String>,
+    /// The kubeconfig file (default: KUBECONFIG, ~/.kube/config, then the pod's service
+    /// account).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) kubeconfig: Option<PathBuf>,
+    /// Only this namespace (cluster-scoped kinds are still read).
+    #[arg(
+        short = 'n',
+        long,
+        value_name = "NS",
+        conflicts_with = "all_namespaces"
+    )]
+    pub(crate) namespace: Option<String>,
+    /// Every namespace (the default).
+    #[arg(short = 'A', long)]
+    pub(crate) all_namespaces: bool,
+    /// Do not read ConfigMaps (their values feed the secret detectors).
+    #[arg(long)]
+    pub(crate) no_configmaps: bool,
+    /// List Secrets' metadata (names, labels, annotations; never values). Needs `list
+    /// secrets`, which also lets the identity read values: see docs/live.md.
+    #[arg(long)]
+    pub(crate) secret_metadata: bool,
+    /// Objects per page of a list.
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    pub(crate) chunk_size: u32,
+    /// Time allowed for one request (`30s`, `500ms`, `2m`); failed requests are retried.
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) request_timeout: std::time::Duration,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 30s, 500ms or 2m"))?;
+    match unit {
+        "ms" => Ok(std::time::Duration::from_millis(n)),
+        "" | "s" => Ok(std::time::Duration::from_secs(n)),
+        "m" => Ok(std::time::Duration::from_secs(n.saturating_mul(60))),
+        _ => Err(format!("`{text}` is not a duration like 30s, 500ms or 2m")),
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct SnapshotArgs {
+    /// The file to write; `.gz` compresses it.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: PathBuf,
+    #[command(flatten)]
+    pub(crate) cluster: ClusterArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -26,6 +26,10 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("rampart: {err:#}");
+            // Ctrl-C while reading a cluster: the shell's convention for SIGINT.
+            if err.is::<commands::Interrupted>() {
+                return ExitCode::from(130);
+            }
             ExitCode::from(2)
         }
     }

@@ -2,6 +2,7 @@
 
 mod audit_log;
 mod audit_policy;
+mod cluster;
 mod config;
 mod explain;
 mod export;
@@ -14,6 +15,8 @@ mod scan;
 mod serve;
 
 use std::process::ExitCode;
+
+pub(crate) use cluster::Interrupted;
 
 use crate::args::{Args, Command};
 
@@ -38,6 +41,7 @@ pub(crate) const EXIT_ERROR: u8 = 2;
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Scan(scan) => scan::run(&scan),
+        Command::Snapshot(args) => cluster::snapshot(&args),
         Command::Pss(pss) => pss::run(&pss),
         Command::CanI(args) => rbac::can_i(&args),
         Command::WhoCan(args) => rbac::who_can(&args),

@@ -82,6 +82,8 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         today,
     };
     let today = super::config::today()?;
+    // The cluster is read first, under its own progress bar, so two never share stderr.
+    let live = super::cluster::read_for_scan(args)?;
     let progress = super::progress::Progress::start("loading manifests");
     let mut inputs = super::inputs(&args.paths);
     if let Some(root) = &args.node_root {
@@ -92,6 +94,11 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let mut clock = Clock::new(args.timings);
     let mut loaded = rampart_source::load(&inputs, &options);
+    let cluster_version = live.as_ref().and_then(|l| l.version);
+    let live_objects = live.is_some();
+    if let Some(live) = live {
+        loaded.merge(live.loaded);
+    }
     if let Some(root) = &args.node_root {
         // Files the components' flags name, read as the node would.
         let facts = rampart_model::ClusterFacts::gather(&loaded.objects, None);
@@ -115,7 +122,10 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     clock.lap("load");
     progress.phase(format!("indexing {} objects", loaded.objects.len()));
-    let inventory = Inventory::new(loaded.files, loaded.objects, version);
+    let mut inventory = Inventory::new(loaded.files, loaded.objects, version);
+    if let Some(v) = cluster_version.filter(|_| version.is_none()) {
+        inventory.facts.version = Some((v, rampart_model::facts::VersionSource::ApiServer));
+    }
     clock.lap("index");
     progress.phase(format!(
         "checking {} objects against {} rules",
@@ -147,6 +157,21 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let has_input_errors = diagnostics.iter().any(|d| d.level == InputLevel::Error);
     let baselined = apply_baseline(args, &inventory, &mut outcome)?;
     clock.lap("rules");
+    if live_objects && matches!(args.output, Format::Text | Format::Html) {
+        // Objects read from a cluster keep no text; print again those shown as code frames.
+        let shown: std::collections::HashSet<rampart_model::FileId> = outcome
+            .findings
+            .iter()
+            .flat_map(|f| {
+                f.file
+                    .into_iter()
+                    .chain(f.related.iter().filter_map(|r| r.file))
+            })
+            .collect();
+        let files = std::mem::take(&mut inventory.files);
+        inventory.files =
+            rampart_cluster::with_texts(files, &inventory.objects, |id| shown.contains(&id));
+    }
     progress.finish();
     // Only code frames show source lines; machine formats never need the mask.
     let sensitive = if matches!(args.output, Format::Text | Format::Html) {
@@ -167,7 +192,7 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     match args.output {
         Format::Text => {
             // anstream strips the styles when stdout is not a terminal or NO_COLOR is set.
-            let mut stdout = std::io::BufWriter::new(anstream::stdout().lock());
+            let mut stdout = std::io::BufWriter::new(text_sink(args)?);
             let options = rampart_report::text::TextOptions {
                 max_snippets: args.max_snippets,
             };
@@ -176,7 +201,7 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         }
         Format::Json => {
             // Machine formats carry no styles: skip the stripping adapter.
-            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut stdout = std::io::BufWriter::new(sink(args)?);
             rampart_report::json::write(&report, &mut stdout)?;
             stdout.flush()?;
         }
@@ -185,7 +210,7 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             let options = rampart_report::sarif::SarifOptions {
                 root: root.as_deref(),
             };
-            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut stdout = std::io::BufWriter::new(sink(args)?);
             rampart_report::sarif::write(&report, options, &mut stdout)?;
             stdout.flush()?;
         }
@@ -201,7 +226,7 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
                 timestamp: now(),
                 hostname: &hostname,
             };
-            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut stdout = std::io::BufWriter::new(sink(args)?);
             rampart_report::junit::write(&report, options, &mut stdout)?;
             stdout.flush()?;
         }
@@ -215,7 +240,7 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
                 fail_at: threshold(args.fail_on),
                 timestamp: now(),
             };
-            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut stdout = std::io::BufWriter::new(sink(args)?);
             rampart_report::policyreport::write(&report, options, &mut stdout)?;
             stdout.flush()?;
         }
@@ -224,7 +249,7 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
                 max_snippets: args.max_snippets,
                 ..rampart_report::html::HtmlOptions::default()
             };
-            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut stdout = std::io::BufWriter::new(sink(args)?);
             rampart_report::html::write(&report, options, &mut stdout)?;
             stdout.flush()?;
         }
@@ -282,6 +307,26 @@ fn apply_baseline(
     Ok(absorbed)
 }
 
+/// Where a machine format goes: `--output-file`, else stdout.
+fn sink(args: &ScanArgs) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match &args.output_file {
+        Some(path) => Box::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    })
+}
+
+/// Where the text format goes: a file never gets styles.
+fn text_sink(args: &ScanArgs) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match &args.output_file {
+        Some(path) => Box::new(anstream::StripStream::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(anstream::stdout().lock()),
+    })
+}
+
 fn threshold(fail_on: FailOn) -> Option<Severity> {
     match fail_on {
         FailOn::Critical => Some(Severity::Critical),
@@ -295,7 +340,7 @@ fn threshold(fail_on: FailOn) -> Option<Severity> {
 
 /// The time stamped on JUnit and PolicyReport output: `SOURCE_DATE_EPOCH` when set (for
 /// reproducible output), else now.
-fn now() -> rampart_report::Timestamp {
+pub(crate) fn now() -> rampart_report::Timestamp {
     std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok())

@@ -64,16 +64,21 @@ pub(crate) fn kubelet_sites(inventory: &Inventory) -> Vec<VersionSite<'_>> {
 }
 
 /// Where the cluster's control-plane version comes from, as the facts chose it:
-/// `--k8s-version`, else every kube-apiserver pod, else every Node's kubelet.
+/// `--k8s-version`, else the API server's `/version`, else every kube-apiserver pod,
+/// else every Node's kubelet.
 pub(crate) fn version_sites(inventory: &Inventory) -> Vec<VersionSite<'_>> {
     match inventory.facts.version {
         None => Vec::new(),
-        Some((version, VersionSource::CommandLine)) => vec![VersionSite {
-            version,
-            object: None,
-            pos: Pos::UNKNOWN,
-            path: String::new(),
-        }],
+        // The API server's `/version` (a live cluster or its snapshot) is exact but names
+        // no object, like the command line.
+        Some((version, VersionSource::CommandLine | VersionSource::ApiServer)) => {
+            vec![VersionSite {
+                version,
+                object: None,
+                pos: Pos::UNKNOWN,
+                path: String::new(),
+            }]
+        }
         Some((_, VersionSource::ApiserverImage)) => apiserver_sites(inventory),
         Some((_, VersionSource::Nodes)) => kubelet_sites(inventory),
     }
@@ -83,7 +88,7 @@ pub(crate) fn version_sites(inventory: &Inventory) -> Vec<VersionSite<'_>> {
 /// oldest kube-apiserver found (during an upgrade, kubelets must suit every one).
 pub(crate) fn apiserver_version(inventory: &Inventory) -> Option<KubeVersion> {
     match inventory.facts.version? {
-        (version, VersionSource::CommandLine) => Some(version),
+        (version, VersionSource::CommandLine | VersionSource::ApiServer) => Some(version),
         (_, VersionSource::ApiserverImage) => {
             apiserver_sites(inventory).iter().map(|s| s.version).min()
         }
