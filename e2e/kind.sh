@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CLUSTER=rampart-e2e
-IMAGE=ghcr.io/rampart-k8s/rampart:0.1.0
+IMAGE=ghcr.io/rampart-k8s/rampart:0.2.0
 SA=system:serviceaccount:rampart-system:rampart
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"; [ -n "${KEEP:-}" ] || kind delete cluster --name "$CLUSTER" >/dev/null 2>&1 || true' EXIT
@@ -55,6 +55,8 @@ $K apply -f examples/insecure/
 $K apply -f deploy/crds/
 $K wait --for condition=established --timeout 60s crd/policyreports.wgpolicyk8s.io crd/clusterpolicyreports.wgpolicyk8s.io
 $K apply -f deploy/
+# The image was loaded into the nodes, not pushed: do not pull it.
+sed 's/imagePullPolicy: Always/imagePullPolicy: IfNotPresent/' deploy/cronjob.yaml | $K apply -f -
 
 echo "== 1. live scan finds what the file scan finds"
 $RAMPART scan --cluster --context "$CONTEXT" -o json --fail-on none > "$WORK/live.json"
