@@ -11,6 +11,7 @@ pub mod files;
 pub mod inventory;
 pub mod node;
 pub mod object;
+pub mod text;
 pub mod workload;
 
 pub use diagnostic::{InputDiagnostic, InputLevel};
@@ -19,4 +20,5 @@ pub use files::{Files, SourceFile};
 pub use inventory::Inventory;
 pub use node::{Entry, Map, Node, Pos, Value};
 pub use object::{FileId, Object, ObjectRef, Origin};
+pub use text::{Text, intern};
 pub use workload::{Container, ContainerKind, PodTemplate};

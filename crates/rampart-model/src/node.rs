@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::text::{Text, intern};
+
 /// A position in a source file: 1-based line and 1-based column (in characters).
 ///
 /// `Pos::UNKNOWN` (line 0) marks values that came from no text, such as objects built
@@ -75,7 +77,7 @@ pub enum Value {
     /// Any other number.
     Float(f64),
     /// A string.
-    Str(Box<str>),
+    Str(Text),
     /// A sequence.
     Seq(Box<[Node]>),
     /// A mapping with string keys, in source order.
@@ -93,7 +95,7 @@ pub struct Map {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
     /// The key.
-    pub key: Box<str>,
+    pub key: Text,
     /// Where the key is written.
     pub key_pos: Pos,
     /// The value.
@@ -176,11 +178,11 @@ impl Node {
         }
         let mut entries = std::mem::take(&mut m.entries).into_vec();
         entries.push(Entry {
-            key: key.into(),
+            key: intern(key),
             key_pos: pos,
             value: Node {
                 pos,
-                value: Value::Str(value.into()),
+                value: Value::Str(intern(value)),
             },
         });
         m.entries = entries.into_boxed_slice();
@@ -305,12 +307,12 @@ impl Node {
             serde_json::Value::Number(n) => n
                 .as_i64()
                 .map_or_else(|| Value::Float(n.as_f64().unwrap_or(f64::NAN)), Value::Int),
-            serde_json::Value::String(s) => Value::Str(s.as_str().into()),
+            serde_json::Value::String(s) => Value::Str(intern(s)),
             serde_json::Value::Array(a) => Value::Seq(a.iter().map(Node::from_json).collect()),
             serde_json::Value::Object(o) => Value::Map(Map::from_entries(
                 o.iter()
                     .map(|(k, v)| Entry {
-                        key: k.as_str().into(),
+                        key: intern(k),
                         key_pos: Pos::UNKNOWN,
                         value: Node::from_json(v),
                     })

@@ -339,7 +339,7 @@ impl Reader<'_> {
                         continue;
                     }
                 }
-                Some(b'"') => Value::Str(self.string()?.into()),
+                Some(b'"') => Value::Str(rampart_model::intern(&self.string()?)),
                 Some(b't') => self.literal("true", Value::Bool(true))?,
                 Some(b'f') => self.literal("false", Value::Bool(false))?,
                 Some(b'n') => self.literal("null", Value::Null)?,
@@ -395,7 +395,7 @@ impl Reader<'_> {
                         e.key_pos = key_pos;
                     } else {
                         entries.push(Entry {
-                            key: k.into(),
+                            key: rampart_model::intern(&k),
                             key_pos,
                             value: node,
                         });

@@ -70,7 +70,7 @@ pub(crate) fn resolve_plain(text: &str) -> Value {
         }
         _ => {}
     }
-    Value::Str(text.into())
+    Value::Str(rampart_model::intern(text))
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)`: optional sign, then `0x`, `0o`, `0b` or a

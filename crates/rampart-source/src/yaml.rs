@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use rampart_model::{Entry, Map, Node, Pos, Value};
+use rampart_model::{Entry, Map, Node, Pos, Text, Value, intern};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 use crate::resolve::{key_string, may_resolve, resolve_plain};
@@ -44,8 +44,8 @@ struct MapFrame {
     pos: Pos,
     anchor: usize,
     entries: Vec<Entry>,
-    index: Option<HashMap<Box<str>, usize>>,
-    key: Option<(Box<str>, Pos, bool)>,
+    index: Option<HashMap<Text, usize>>,
+    key: Option<(Text, Pos, bool)>,
 }
 
 impl MapFrame {
@@ -309,15 +309,15 @@ impl Builder {
             && let Some(Frame::Map(map)) = self.stack.last_mut()
             && map.key.is_none()
         {
-            map.key = Some((text.into(), pos, false));
+            map.key = Some((intern(text), pos, false));
             return Ok(());
         }
         let value = match core_tag {
-            Some("str" | "binary" | "timestamp") => Value::Str(text.into()),
+            Some("str" | "binary" | "timestamp") => Value::Str(intern(text)),
             Some("null") => Value::Null,
             Some(_) => resolve_plain(text),
             None if plain => resolve_plain(text),
-            None => Value::Str(text.into()),
+            None => Value::Str(intern(text)),
         };
         let node = Node { pos, value };
         if let Some(id) = anchor {
@@ -425,7 +425,7 @@ impl Builder {
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map(map)) => match map.key.take() {
                 None => {
-                    let key: Box<str> = key_string(&node.value, raw).into();
+                    let key = intern(&key_string(&node.value, raw));
                     map.key = Some((key, node.pos, is_merge));
                 }
                 Some((_, _, true)) => {
