@@ -25,7 +25,7 @@ thread_local! {
     static POOL: RefCell<HashSet<Text>> = RefCell::new(HashSet::new());
 }
 
-/// The shared copy of a key.
+/// The shared copy of `text` when it is short, else a copy of its own.
 pub fn intern(text: &str) -> Text {
     if text.len() > MAX_SHARED_LEN {
         return Arc::from(text);
