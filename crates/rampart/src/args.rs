@@ -35,7 +35,7 @@ impl Args {
 pub(crate) enum Command {
     /// Scan manifests (files, directories, kustomizations or `-` for stdin), a live
     /// cluster (`--cluster`) or a snapshot (`--snapshot`).
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Read a live cluster (as `scan --cluster` does) into a file that `scan --snapshot`
     /// scans offline with the same findings.
     Snapshot(SnapshotArgs),
