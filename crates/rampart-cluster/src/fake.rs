@@ -566,10 +566,12 @@ fn stream(state: Arc<State>, watch: Watch) -> tokio::sync::mpsc::Receiver<Bytes>
     tokio::spawn(async move {
         let line = |v: Value| Bytes::from(format!("{v}\n"));
         let bookmark = |version: u64, end: bool| {
-            let mut metadata = serde_json::json!({"resourceVersion": version.to_string()});
-            if end {
-                metadata["annotations"] = serde_json::json!({"k8s.io/initial-events-end": "true"});
-            }
+            let metadata = if end {
+                serde_json::json!({"resourceVersion": version.to_string(),
+                    "annotations": {"k8s.io/initial-events-end": "true"}})
+            } else {
+                serde_json::json!({"resourceVersion": version.to_string()})
+            };
             line(serde_json::json!({"type": "BOOKMARK", "object": {
                 "kind": watch.kind, "apiVersion": watch.api_version, "metadata": metadata}}))
         };
@@ -586,53 +588,47 @@ fn stream(state: Arc<State>, watch: Watch) -> tokio::sync::mpsc::Receiver<Bytes>
                 .await;
             return;
         }
-        let mut last = match watch.from {
-            Some(version) => version,
-            None => {
-                // The objects as they are now, each as ADDED, at a consistent version.
-                let (objects, version) = {
-                    let recorded = state
-                        .recorded
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner);
-                    let objects: Vec<Bytes> = recorded
-                        .lists
-                        .get(&watch.path)
-                        .map(|list| {
-                            list.items
-                                .iter()
-                                .filter(|(ns, _)| {
-                                    watch.namespace.is_none() || *ns == watch.namespace
-                                })
-                                .filter_map(|(_, json)| serde_json::from_str::<Value>(json).ok())
-                                .map(|mut object| {
-                                    if let Some(map) = object.as_object_mut() {
-                                        map.insert(
-                                            "kind".into(),
-                                            Value::String(watch.kind.clone()),
-                                        );
-                                        map.insert(
-                                            "apiVersion".into(),
-                                            Value::String(watch.api_version.clone()),
-                                        );
-                                    }
-                                    line(serde_json::json!({"type": "ADDED", "object": object}))
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    (objects, *state.version.borrow())
-                };
-                for object in objects {
-                    if tx.send(object).await.is_err() {
-                        return;
-                    }
-                }
-                if watch.initial_events && tx.send(bookmark(version, true)).await.is_err() {
+        let mut last = if let Some(version) = watch.from {
+            version
+        } else {
+            // The objects as they are now, each as ADDED, at a consistent version.
+            let (objects, version) = {
+                let recorded = state
+                    .recorded
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                let objects: Vec<Bytes> = recorded
+                    .lists
+                    .get(&watch.path)
+                    .map(|list| {
+                        list.items
+                            .iter()
+                            .filter(|(ns, _)| watch.namespace.is_none() || *ns == watch.namespace)
+                            .filter_map(|(_, json)| serde_json::from_str::<Value>(json).ok())
+                            .map(|mut object| {
+                                if let Some(map) = object.as_object_mut() {
+                                    map.insert("kind".into(), Value::String(watch.kind.clone()));
+                                    map.insert(
+                                        "apiVersion".into(),
+                                        Value::String(watch.api_version.clone()),
+                                    );
+                                }
+                                line(serde_json::json!({"type": "ADDED", "object": object}))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (objects, *state.version.borrow())
+            };
+            for object in objects {
+                if tx.send(object).await.is_err() {
                     return;
                 }
-                version
             }
+            if watch.initial_events && tx.send(bookmark(version, true)).await.is_err() {
+                return;
+            }
+            version
         };
         let mut deadline = std::pin::pin!(tokio::time::sleep(watch.timeout));
         let mut first = true;

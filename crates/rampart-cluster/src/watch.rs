@@ -340,16 +340,14 @@ fn key(object: &DynamicObject) -> Key {
 fn convert(object: DynamicObject, ar: &ApiResource) -> Option<(Key, Object)> {
     let key = key(&object);
     let converted = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        let value = serde_json::to_value(&object).ok()?;
+        let value = serde_json::to_value(object).ok()?;
         crate::collect::object(value, &ar.kind, &ar.api_version)
     }));
-    match converted {
-        Ok(Some(o)) => Some((key, o)),
-        _ => {
-            tracing::warn!(kind = %ar.kind, namespace = %key.0, name = %key.1, "an object could not be read; left out of the cluster context");
-            None
-        }
-    }
+    let Ok(Some(converted)) = converted else {
+        tracing::warn!(kind = %ar.kind, namespace = %key.0, name = %key.1, "an object could not be read; left out of the cluster context");
+        return None;
+    };
+    Some((key, converted))
 }
 
 /// The verb that failed, the HTTP status when the API server answered, and a message.
