@@ -73,6 +73,15 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             created_at = %header.created_at,
             "cluster context snapshot read"
         );
+        // Kinds the snapshot could not read are missing from the context too.
+        for missing in &header.incomplete {
+            tracing::warn!(
+                resource = %missing.resource,
+                "the context snapshot lacks `{}`: {}",
+                missing.resource,
+                missing.message
+            );
+        }
         objects.extend(collected.objects);
     }
     let context = ClusterContext::new(objects);
