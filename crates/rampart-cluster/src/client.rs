@@ -255,7 +255,7 @@ async fn read_async(
     })
 }
 
-async fn load_config(options: &Options) -> Result<(Config, String), Error> {
+pub(crate) async fn load_config(options: &Options) -> Result<(Config, String), Error> {
     let kube_options = KubeConfigOptions {
         context: options.context.clone(),
         ..KubeConfigOptions::default()

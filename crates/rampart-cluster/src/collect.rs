@@ -65,44 +65,16 @@ impl Collector {
 
     /// Reduces and converts one object. `kind` and `api_version` fill in what the
     /// items of a typed list leave out.
-    pub fn add(&mut self, mut value: Value, kind: &str, api_version: &str) {
-        if let Some(map) = value.as_object_mut() {
-            map.entry("kind")
-                .or_insert_with(|| Value::String(kind.to_string()));
-            map.entry("apiVersion")
-                .or_insert_with(|| Value::String(api_version.to_string()));
-        }
-        reduce(&mut value);
-        let field = |path: &[&str]| {
-            path.iter()
-                .try_fold(&value, |v, k| v.get(k))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
+    pub fn add(&mut self, value: Value, kind: &str, api_version: &str) {
+        let Some(pending) = convert(&self.context, value, kind, api_version) else {
+            return;
         };
-        let kind = field(&["kind"]);
-        let name = file_name(
-            &self.context,
-            &kind,
-            &field(&["metadata", "namespace"]),
-            &field(&["metadata", "name"]),
-        );
-        let text = print(&value);
-        drop(value);
-        let loaded = rampart_source::load_str(&name, &text);
-        drop(text);
-        let slot = rank(&kind);
+        let slot = rank(pending.object.kind());
         if self.buckets.len() <= slot {
             self.buckets.resize_with(slot + 1, Vec::new);
         }
-        let mut objects = loaded.objects.into_iter();
-        let diagnostics = loaded.diagnostics;
-        if let (Some(object), Some(bucket)) = (objects.next(), self.buckets.get_mut(slot)) {
-            bucket.push(Pending {
-                name,
-                object,
-                diagnostics,
-            });
+        if let Some(bucket) = self.buckets.get_mut(slot) {
+            bucket.push(pending);
             self.count += 1;
         }
     }
@@ -141,6 +113,48 @@ impl Collector {
         }
         collected
     }
+}
+
+/// Reduces one object and converts it; `None` when the text holds no object.
+fn convert(context: &str, mut value: Value, kind: &str, api_version: &str) -> Option<Pending> {
+    if let Some(map) = value.as_object_mut() {
+        map.entry("kind")
+            .or_insert_with(|| Value::String(kind.to_string()));
+        map.entry("apiVersion")
+            .or_insert_with(|| Value::String(api_version.to_string()));
+    }
+    reduce(&mut value);
+    let field = |path: &[&str]| {
+        path.iter()
+            .try_fold(&value, |v, k| v.get(k))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let kind = field(&["kind"]);
+    let name = file_name(
+        context,
+        &kind,
+        &field(&["metadata", "namespace"]),
+        &field(&["metadata", "name"]),
+    );
+    let text = print(&value);
+    drop(value);
+    let loaded = rampart_source::load_str(&name, &text);
+    drop(text);
+    let object = loaded.objects.into_iter().next()?;
+    Some(Pending {
+        name,
+        object,
+        diagnostics: loaded.diagnostics,
+    })
+}
+
+/// One object as a watch keeps it: reduced, converted, held in memory (no file).
+pub(crate) fn object(value: Value, kind: &str, api_version: &str) -> Option<Object> {
+    let mut object = convert("cluster", value, kind, api_version)?.object;
+    object.origin = Origin::Memory;
+    Some(object)
 }
 
 /// The text an object is read from: `kubectl get -o json`'s layout.

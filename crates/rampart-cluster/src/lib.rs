@@ -14,6 +14,9 @@
 //! findings are incomplete. 429, 5xx, timeouts and dropped connections are retried
 //! with exponential backoff. Ctrl-C stops the reads cleanly ([`Error::Interrupted`]).
 //!
+//! For the admission webhook, [`watch`] keeps the kinds of its cluster context current
+//! with kube-rs watches instead of reading once.
+//!
 //! This crate is the only one that depends on kube and tokio; `rampart-model` and the
 //! rules never see where objects came from. With the `fake-api` feature it also
 //! offers [`fake::FakeApi`], an HTTPS server answering like a recorded API server, for
@@ -35,6 +38,7 @@ pub mod fake;
 pub mod reduce;
 pub mod resources;
 pub mod snapshot;
+pub mod watch;
 
 use rampart_model::{InputDiagnostic, InputLevel, Pos};
 use serde::{Deserialize, Serialize};

@@ -109,6 +109,17 @@ impl AppState {
         }
     }
 
+    /// Sets what `/readyz` answers (a watched cluster context is not ready until
+    /// listed).
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Relaxed);
+    }
+
+    /// What `/readyz` answers.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
     fn context(&self) -> Arc<ClusterContext> {
         self.context
             .read()
@@ -295,6 +306,15 @@ fn failure_response(body: &[u8], why: &str, policy: FailurePolicy) -> Response {
 
 /// Serves until SIGTERM or Ctrl-C, reloading the certificate when its files change.
 pub async fn serve(options: Options) -> anyhow::Result<()> {
+    serve_with(options, |_| {}).await
+}
+
+/// As [`serve`], handing the state to `started` before listening (a cluster watch
+/// keeps the context current through it).
+pub async fn serve_with(
+    options: Options,
+    started: impl FnOnce(&Arc<AppState>),
+) -> anyhow::Result<()> {
     let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&options.cert, &options.key)
         .await
         .map_err(|e| {
@@ -310,6 +330,7 @@ pub async fn serve(options: Options) -> anyhow::Result<()> {
         options.failure_policy,
         options.timeout,
     );
+    started(&state);
     let app = router(Arc::clone(&state), options.body_limit);
     let handle = axum_server::Handle::new();
 

@@ -539,6 +539,23 @@ pub(crate) struct ServeArgs {
     /// Namespaces, RBAC objects, NetworkPolicies, Services and workloads.
     #[arg(long = "context", value_name = "PATH")]
     pub(crate) context: Vec<PathBuf>,
+    /// A snapshot written by `rampart snapshot` (`.json` or `.json.gz`) as the cluster
+    /// around the requests (with `--context` files, both count).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) context_snapshot: Option<PathBuf>,
+    /// Keep the cluster around the requests current with watches of the cluster
+    /// (Namespaces, RBAC objects, NetworkPolicies, Services, workloads; never Secrets or
+    /// ConfigMaps). `/readyz` fails until every kind has been listed. Needs `get`,
+    /// `list` and `watch` on those kinds (docs/webhook.md).
+    #[arg(long, conflicts_with_all = ["context", "context_snapshot"])]
+    pub(crate) watch_cluster: bool,
+    /// The kubeconfig file for `--watch-cluster` (default: KUBECONFIG, ~/.kube/config,
+    /// then the pod's service account).
+    #[arg(long, value_name = "FILE", requires = "watch_cluster")]
+    pub(crate) kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context for `--watch-cluster` (default: the current context).
+    #[arg(long, value_name = "NAME", requires = "watch_cluster")]
+    pub(crate) kube_context: Option<String>,
     /// Deny findings at or above this severity (`none`: never deny by severity).
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     pub(crate) deny_at: FailOn,

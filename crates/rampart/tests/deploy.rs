@@ -1,15 +1,19 @@
-//! deploy/ checked by Rampart itself: the ServiceAccount's rights, decided by Rampart's
+//! deploy/ checked by Rampart itself: the ServiceAccounts' rights, decided by Rampart's
 //! RBAC engine over the manifests plus the API server's built-in roles and bindings, are
-//! exactly what a cluster scan needs (list on the kinds it reads, write on
-//! PolicyReports) and no more; and the manifests pass `rampart scan --fail-on low`.
+//! exactly what they need and no more: the scan's, list on the kinds it reads and write
+//! on PolicyReports; the webhook's (deploy/webhook/), list and watch on the kinds of its
+//! cluster context, no Secrets, no writes. And the manifests pass
+//! `rampart scan --fail-on low`.
 
 mod common;
 
 use rampart_analysis::rbac::{Rbac, Request, UserInfo};
 use rampart_cluster::resources::{RESOURCES, SECRETS};
+use rampart_cluster::watch::context_resources;
 use rampart_model::Inventory;
 
 const SA: &str = "system:serviceaccount:rampart-system:rampart";
+const WEBHOOK_SA: &str = "system:serviceaccount:rampart-system:rampart-webhook";
 
 fn rbac() -> Rbac {
     let loaded = rampart_source::load(
@@ -236,4 +240,136 @@ fn deploy_passes_its_own_scan() {
         .collect();
     assert!(findings.is_empty(), "{findings:#?}");
     assert_eq!(code, 0);
+}
+
+/// What `sa` may do beyond what every authenticated ServiceAccount may, over every
+/// resource and namespace: `verb resource.group` (`/sub` for subresources).
+fn extra_rights(rbac: &Rbac, sa: &str, verbs: &[&str]) -> Vec<String> {
+    let sa = UserInfo::authenticated(sa, &[]);
+    let nobody = UserInfo::authenticated("system:serviceaccount:other:nobody", &[]);
+    let mut allowed = Vec::new();
+    for (group, resource, sub) in universe() {
+        for ns in NAMESPACES {
+            for verb in verbs {
+                let r = request(verb, &group, &resource, &sub, ns);
+                if !rbac.authorize(&sa, &r).is_empty() && rbac.authorize(&nobody, &r).is_empty() {
+                    let sub = if sub.is_empty() {
+                        String::new()
+                    } else {
+                        format!("/{sub}")
+                    };
+                    allowed.push(format!("{verb} {resource}{sub}.{group}"));
+                }
+            }
+        }
+    }
+    allowed.sort();
+    allowed.dedup();
+    allowed
+}
+
+const WRITE_VERBS: &[&str] = &[
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+    "escalate",
+    "bind",
+    "impersonate",
+    "approve",
+    "*",
+];
+
+#[test]
+fn the_webhook_lists_and_watches_its_context_and_nothing_else() {
+    let rbac = rbac();
+    let sa = UserInfo::authenticated(WEBHOOK_SA, &[]);
+    let context = context_resources();
+    // Every kind it watches, in every namespace and cluster-wide.
+    for ns in NAMESPACES {
+        for res in &context {
+            for verb in ["list", "watch"] {
+                let r = request(verb, res.group, res.resource, "", ns);
+                assert!(
+                    !rbac.authorize(&sa, &r).is_empty(),
+                    "cannot {verb} {} in `{ns}`",
+                    res.qualified()
+                );
+            }
+        }
+    }
+    // No Secrets, no ConfigMaps, no `get`, no other kind.
+    let mut expected: Vec<String> = context
+        .iter()
+        .flat_map(|r| ["list", "watch"].map(|verb| format!("{verb} {}.{}", r.resource, r.group)))
+        .collect();
+    expected.sort();
+    assert_eq!(
+        extra_rights(&rbac, WEBHOOK_SA, &["get", "list", "watch"]),
+        expected
+    );
+    for ns in NAMESPACES {
+        for verb in ["get", "list", "watch"] {
+            for resource in ["secrets", "configmaps"] {
+                let r = request(verb, "", resource, "", ns);
+                assert!(
+                    rbac.authorize(&sa, &r).is_empty(),
+                    "{verb} {resource} in `{ns}` is allowed"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_webhook_writes_nothing() {
+    let rbac = rbac();
+    assert_eq!(
+        extra_rights(&rbac, WEBHOOK_SA, WRITE_VERBS),
+        Vec::<String>::new()
+    );
+    // The CLI says the same.
+    let deploy = common::root().join("deploy");
+    let deploy = deploy.to_str().unwrap();
+    for (args, answer) in [
+        (vec!["can-i", "get", "secrets", "-n", "shop"], "no"),
+        (vec!["can-i", "watch", "secrets"], "no"),
+        (vec!["can-i", "list", "configmaps"], "no"),
+        (vec!["can-i", "create", "pods", "-n", "shop"], "no"),
+        (
+            vec!["can-i", "patch", "clusterroles.rbac.authorization.k8s.io"],
+            "no",
+        ),
+        (
+            vec![
+                "can-i",
+                "create",
+                "policyreports.wgpolicyk8s.io",
+                "-n",
+                "shop",
+            ],
+            "no",
+        ),
+        (
+            vec![
+                "can-i",
+                "watch",
+                "clusterrolebindings.rbac.authorization.k8s.io",
+            ],
+            "yes",
+        ),
+        (vec!["can-i", "list", "pods", "-n", "shop"], "yes"),
+    ] {
+        let mut all = args.clone();
+        all.extend(["--as", WEBHOOK_SA, "-f", deploy]);
+        let out = common::rampart(&all);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            stdout.lines().next(),
+            Some(answer),
+            "rampart {} (webhook)",
+            args.join(" ")
+        );
+    }
 }

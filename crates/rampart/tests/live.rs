@@ -53,7 +53,7 @@ fn pages_restarts_retries_and_reports_what_it_may_not_read() {
             expire_continue_once: vec!["/api/v1/pods".into()],
             unavailable_once: vec!["/apis/apps/v1/deployments".into()],
             slow_once: vec![("/api/v1/configmaps".into(), Duration::from_secs(3))],
-            delay_all: None,
+            ..Faults::default()
         },
     )
     .unwrap();
