@@ -13,7 +13,7 @@ pub mod metrics;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -68,11 +68,18 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     failure_policy: FailurePolicy,
     timeout: Duration,
-    ready: AtomicBool,
+    /// [`READY`] and [`DRAINING`] in one atomic, so that a late "ready" from the
+    /// watches can never undo the start of a shutdown.
+    readiness: AtomicU8,
     /// The audit-log analyser for `/audit` (stateful: 403 bursts, repeated stages).
     audit: std::sync::Mutex<rampart_audit::detect::Analyzer>,
     audit_slots: Arc<tokio::sync::Semaphore>,
 }
+
+/// `/readyz` answers 200.
+const READY: u8 = 1;
+/// Shutdown has begun: `/readyz` fails for good.
+const DRAINING: u8 = 2;
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -94,7 +101,7 @@ impl AppState {
             metrics: metrics::Metrics::default(),
             failure_policy,
             timeout,
-            ready: AtomicBool::new(true),
+            readiness: AtomicU8::new(READY),
             audit: std::sync::Mutex::new(rampart_audit::detect::Analyzer::new(
                 rampart_audit::detect::Options::default(),
             )),
@@ -110,14 +117,24 @@ impl AppState {
     }
 
     /// Sets what `/readyz` answers (a watched cluster context is not ready until
-    /// listed).
+    /// listed). Once shutdown has begun it stays not ready.
     pub fn set_ready(&self, ready: bool) {
-        self.ready.store(ready, Ordering::Relaxed);
+        // `Err` only when draining: then nothing changes.
+        let _ = self
+            .readiness
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |r| {
+                (r & DRAINING == 0).then_some(if ready { READY } else { 0 })
+            });
+    }
+
+    /// Marks the server as shutting down: not ready from now on.
+    pub fn begin_draining(&self) {
+        self.readiness.store(DRAINING, Ordering::SeqCst);
     }
 
     /// What `/readyz` answers.
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Relaxed)
+        self.readiness.load(Ordering::SeqCst) == READY
     }
 
     fn context(&self) -> Arc<ClusterContext> {
@@ -140,7 +157,7 @@ pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    if state.ready.load(Ordering::Relaxed) {
+    if state.is_ready() {
         (StatusCode::OK, "ready").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
@@ -362,7 +379,7 @@ pub async fn serve_with(
         let state = Arc::clone(&state);
         tokio::spawn(async move {
             shutdown_signal().await;
-            state.ready.store(false, Ordering::Relaxed);
+            state.begin_draining();
             tracing::info!("shutting down: draining requests");
             handle.graceful_shutdown(Some(Duration::from_secs(10)));
         })
@@ -395,5 +412,28 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_late_ready_does_not_undo_a_shutdown() {
+        let state = AppState::new(
+            Enforcement::default(),
+            ClusterContext::default(),
+            FailurePolicy::Fail,
+            Duration::from_secs(1),
+        );
+        assert!(state.is_ready());
+        state.set_ready(false);
+        assert!(!state.is_ready());
+        state.set_ready(true);
+        assert!(state.is_ready());
+        state.begin_draining();
+        state.set_ready(true);
+        assert!(!state.is_ready(), "draining stays not ready");
     }
 }
