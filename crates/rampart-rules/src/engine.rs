@@ -386,6 +386,7 @@ fn apply(
     let mut excluded_files = overrides.excluded_files.clone();
     excluded_files.sort_unstable();
 
+    let mut ignore_lists: Option<(usize, [Option<&str>; 2])> = None;
     let before = all.len();
     let mut findings = Vec::with_capacity(before);
     for mut f in all {
@@ -418,8 +419,25 @@ fn apply(
                 }
             }
         }
-        if ignored(inventory, &f) {
-            continue;
+        if let Some(i) = f.object_index
+            && let Some(object) = inventory.objects.get(i)
+        {
+            // Findings come grouped by object: read its ignore lists once per group.
+            let lists = match ignore_lists {
+                Some((j, lists)) if j == i => lists,
+                _ => {
+                    let lists = ignore_lists_of(object);
+                    ignore_lists = Some((i, lists));
+                    lists
+                }
+            };
+            if lists
+                .into_iter()
+                .flatten()
+                .any(|list| list.split(',').any(|p| matches(p, f.rule)))
+            {
+                continue;
+            }
         }
         let candidates = suppressions
             .iter()
@@ -507,13 +525,8 @@ fn apply(
     }
 }
 
-fn ignored(inventory: &Inventory, finding: &Finding) -> bool {
-    let Some(object) = finding.object_index.and_then(|i| inventory.objects.get(i)) else {
-        return false;
-    };
+/// The `rampart.dev/ignore` lists of an object and of its pod template.
+fn ignore_lists_of(object: &Object) -> [Option<&str>; 2] {
     let template = PodTemplate::of(object).and_then(|p| p.annotation(IGNORE_ANNOTATION));
     [object.annotation(IGNORE_ANNOTATION), template]
-        .into_iter()
-        .flatten()
-        .any(|list| list.split(',').any(|p| matches(p, finding.rule)))
 }
