@@ -125,7 +125,29 @@ pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            body_limit,
+            refuse_announced,
+        ))
         .with_state(state)
+}
+
+/// Refuses a body announced as larger than the limit before reading it: reading and
+/// decrypting a megabyte only to refuse it held a worker thread for a millisecond,
+/// delaying every review queued behind it.
+async fn refuse_announced(
+    State(limit): State<usize>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if announced.is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit)) {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "length limit exceeded").into_response();
+    }
+    next.run(request).await
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
