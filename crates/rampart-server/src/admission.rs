@@ -266,7 +266,7 @@ pub struct Pending {
 pub const LIGHT_BODY_BYTES: usize = 256 * 1024;
 /// Network contexts (objects of the request's namespace) larger than this are not
 /// [`Pending::is_light`].
-const LIGHT_CONTEXT_OBJECTS: usize = 256;
+const LIGHT_CONTEXT_OBJECTS: usize = 64;
 
 /// Reads an AdmissionReview body; answers it outright when the rules have no say.
 pub fn parse(body: &[u8], enforcement: &Enforcement) -> Result<Parsed, BadRequest> {
