@@ -3,13 +3,20 @@
 //! oversized bodies, and prints latency percentiles, throughput and errors.
 //!
 //! ```text
-//! webhook-load --rampart target/release/rampart --rate 2000 --seconds 60 [--connections 32]
+//! webhook-load --rampart target/release/rampart --rate 2000 --seconds 60 [--connections 32] [--pacer thread|tokio]
 //! ```
 //!
 //! The load is open-loop: request `i` is due at `start + i / rate`, and its latency is
 //! measured from when it was due, so a stalled server cannot hide its queueing delay
 //! (coordinated omission). Good requests and bad ones are counted separately; a good
 //! request fails when the answer is not a 200 AdmissionReview with the expected verdict.
+//!
+//! Requests are released at their due time by a pacing thread (`std::thread::sleep`,
+//! tens of microseconds late) to whichever connection is idle. `--pacer tokio` is the
+//! first version's pacing: each connection sleeps on tokio's timer, whose millisecond
+//! ticks sent requests 1–1.5 ms late at the median, a delay of the generator's that was
+//! counted as the server's. Two more lines split the latency: how late each request
+//! was sent, and the time from sending to the answer.
 
 #![allow(
     clippy::print_stdout,
@@ -39,6 +46,8 @@ struct Args {
     rate: u64,
     seconds: u64,
     connections: usize,
+    /// Pace with a thread (`true`) or with tokio's timer in each connection.
+    thread_pacer: bool,
 }
 
 fn parse_args() -> Option<Args> {
@@ -47,6 +56,7 @@ fn parse_args() -> Option<Args> {
         rate: 2000,
         seconds: 60,
         connections: 32,
+        thread_pacer: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -56,6 +66,13 @@ fn parse_args() -> Option<Args> {
             "--rate" => args.rate = v.parse().ok()?,
             "--seconds" => args.seconds = v.parse().ok()?,
             "--connections" => args.connections = v.parse().ok()?,
+            "--pacer" => {
+                args.thread_pacer = match v.as_str() {
+                    "thread" => true,
+                    "tokio" => false,
+                    _ => return None,
+                }
+            }
             _ => return None,
         }
     }
@@ -63,7 +80,8 @@ fn parse_args() -> Option<Args> {
 }
 
 struct Stats {
-    latencies_us: std::sync::Mutex<Vec<u64>>,
+    /// Per good request: (from due time, from send) in microseconds.
+    latencies_us: std::sync::Mutex<Vec<(u64, u64)>>,
     good: AtomicU64,
     errors: AtomicU64,
     bad_sent: AtomicU64,
@@ -136,7 +154,7 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 fn main() -> ExitCode {
     let Some(args) = parse_args() else {
         eprintln!(
-            "usage: webhook-load [--rampart PATH] [--rate N] [--seconds N] [--connections N]"
+            "usage: webhook-load [--rampart PATH] [--rate N] [--seconds N] [--connections N] [--pacer thread|tokio]"
         );
         return ExitCode::from(2);
     };
@@ -174,28 +192,58 @@ fn main() -> ExitCode {
         let total = args.rate * args.seconds;
         let next = Arc::new(AtomicU64::new(0));
         let start = Instant::now() + Duration::from_millis(200);
+        #[allow(clippy::cast_precision_loss)]
+        let due_at = move |i: u64| start + Duration::from_secs_f64(i as f64 / args.rate as f64);
+        // The pacing thread releases request `i` at its due time; idle connections take
+        // released requests in order.
+        let released = if args.thread_pacer {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
+            std::thread::spawn(move || {
+                for i in 0..total {
+                    let wait = due_at(i).saturating_duration_since(Instant::now());
+                    if !wait.is_zero() {
+                        std::thread::sleep(wait);
+                    }
+                    if tx.send(i).is_err() {
+                        break;
+                    }
+                }
+            });
+            Some(Arc::new(tokio::sync::Mutex::new(rx)))
+        } else {
+            None
+        };
         let mut tasks = Vec::new();
         for _ in 0..args.connections {
             let (corpus, stats, next, ca) = (Arc::clone(&corpus), Arc::clone(&stats), Arc::clone(&next), ca.clone());
-            let rate = args.rate;
+            let released = released.clone();
             tasks.push(tokio::spawn(async move {
                 let mut sender = connect(addr, &ca).await;
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let i = match &released {
+                        Some(rx) => match rx.lock().await.recv().await {
+                            Some(i) => i,
+                            None => break,
+                        },
+                        None => next.fetch_add(1, Ordering::Relaxed),
+                    };
                     if i >= total {
                         break;
                     }
-                    #[allow(clippy::cast_precision_loss)]
-                    let due = start + Duration::from_secs_f64(i as f64 / rate as f64);
-                    tokio::time::sleep_until(due.into()).await;
+                    let due = due_at(i);
+                    if released.is_none() {
+                        tokio::time::sleep_until(due.into()).await;
+                    }
                     let (body, expect) = &corpus[(i as usize) % corpus.len()];
                     let request = hyper::Request::post("/validate")
                         .header("host", "localhost")
                         .header("content-type", "application/json")
                         .body(Full::new(Bytes::from(body.clone())))
                         .unwrap();
+                    let sent = Instant::now();
                     let result = sender.send_request(request).await;
                     let elapsed = due.elapsed();
+                    let from_send = sent.elapsed();
                     match (result, expect) {
                         (Ok(resp), Some(allowed)) => {
                             let ok_status = resp.status() == 200;
@@ -206,7 +254,7 @@ fn main() -> ExitCode {
                             if ok_status && verdict == Some(*allowed) {
                                 stats.good.fetch_add(1, Ordering::Relaxed);
                                 #[allow(clippy::cast_possible_truncation)]
-                                stats.latencies_us.lock().unwrap().push(elapsed.as_micros() as u64);
+                                stats.latencies_us.lock().unwrap().push((elapsed.as_micros() as u64, from_send.as_micros() as u64));
                             } else {
                                 stats.errors.fetch_add(1, Ordering::Relaxed);
                             }
@@ -240,8 +288,15 @@ fn main() -> ExitCode {
             let _ = t.await;
         }
         let wall = start.elapsed().as_secs_f64();
-        let mut lat = std::mem::take(&mut *stats.latencies_us.lock().unwrap());
-        lat.sort_unstable();
+        let pairs = std::mem::take(&mut *stats.latencies_us.lock().unwrap());
+        let sorted = |f: fn(&(u64, u64)) -> u64| {
+            let mut v: Vec<u64> = pairs.iter().map(f).collect();
+            v.sort_unstable();
+            v
+        };
+        let lat = sorted(|(due, _)| *due);
+        let from_send = sorted(|(_, send)| *send);
+        let send_lag = sorted(|(due, send)| due.saturating_sub(*send));
         let good = stats.good.load(Ordering::Relaxed);
         let errors = stats.errors.load(Ordering::Relaxed);
         #[allow(clippy::cast_precision_loss)]
@@ -259,6 +314,15 @@ fn main() -> ExitCode {
             percentile(&lat, 0.999),
             percentile(&lat, 1.0)
         );
+        for (what, v) in [("sent late by", &send_lag), ("latency (from send)", &from_send)] {
+            println!(
+                "  {what}: p50 {:.3} ms  p99 {:.3} ms  p99.9 {:.3} ms  max {:.3} ms",
+                percentile(v, 0.50),
+                percentile(v, 0.99),
+                percentile(v, 0.999),
+                percentile(v, 1.0)
+            );
+        }
         if errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
     });
     let _ = server.kill();
