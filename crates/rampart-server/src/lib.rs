@@ -186,7 +186,7 @@ async fn validate(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
                 admission::Parsed::Pending(p) if p.is_light(&context) => {
                     Ok(p.decide(&context, &state.enforcement))
                 }
-                admission::Parsed::Pending(p) => Err(p),
+                admission::Parsed::Pending(p) => Err(Box::new(p)),
             })
         }));
         match read {

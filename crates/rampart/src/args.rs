@@ -31,6 +31,8 @@ impl Args {
     }
 }
 
+// Parsed once per process: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Scan manifests (files, directories, kustomizations or `-` for stdin), a live
