@@ -3,13 +3,20 @@
 //! oversized bodies, and prints latency percentiles, throughput and errors.
 //!
 //! ```text
-//! webhook-load --rampart target/release/rampart --rate 2000 --seconds 60 [--connections 32]
+//! webhook-load --rampart target/release/rampart --rate 2000 --seconds 60 [--connections 32] [--pacer thread|tokio]
 //! ```
 //!
 //! The load is open-loop: request `i` is due at `start + i / rate`, and its latency is
 //! measured from when it was due, so a stalled server cannot hide its queueing delay
 //! (coordinated omission). Good requests and bad ones are counted separately; a good
 //! request fails when the answer is not a 200 AdmissionReview with the expected verdict.
+//!
+//! Requests are released at their due time by a pacing thread (`std::thread::sleep`,
+//! tens of microseconds late) to whichever connection is idle. `--pacer tokio` is the
+//! first version's pacing: each connection sleeps on tokio's timer, whose millisecond
+//! ticks sent requests 1–1.5 ms late at the median, a delay of the generator's that was
+//! counted as the server's. Two more lines split the latency: how late each request
+//! was sent, and the time from sending to the answer.
 
 #![allow(
     clippy::print_stdout,
@@ -30,11 +37,17 @@ use hyper::body::Bytes;
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::net::TcpStream;
 
+#[path = "../webhook_corpus.rs"]
+mod webhook_corpus;
+use webhook_corpus::corpus;
+
 struct Args {
     rampart: String,
     rate: u64,
     seconds: u64,
     connections: usize,
+    /// Pace with a thread (`true`) or with tokio's timer in each connection.
+    thread_pacer: bool,
 }
 
 fn parse_args() -> Option<Args> {
@@ -43,6 +56,7 @@ fn parse_args() -> Option<Args> {
         rate: 2000,
         seconds: 60,
         connections: 32,
+        thread_pacer: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -52,91 +66,22 @@ fn parse_args() -> Option<Args> {
             "--rate" => args.rate = v.parse().ok()?,
             "--seconds" => args.seconds = v.parse().ok()?,
             "--connections" => args.connections = v.parse().ok()?,
+            "--pacer" => {
+                args.thread_pacer = match v.as_str() {
+                    "thread" => true,
+                    "tokio" => false,
+                    _ => return None,
+                }
+            }
             _ => return None,
         }
     }
     Some(args)
 }
 
-fn review(uid: u64, object: &serde_json::Value) -> Vec<u8> {
-    let kind = object["kind"].as_str().unwrap_or("Pod");
-    serde_json::to_vec(&serde_json::json!({
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": {
-            "uid": format!("load-{uid}"),
-            "kind": {"group": if kind == "Pod" { "" } else { "apps" }, "version": "v1", "kind": kind},
-            "resource": {"group": if kind == "Pod" { "" } else { "apps" }, "version": "v1", "resource": if kind == "Pod" { "pods" } else { "deployments" }},
-            "operation": "CREATE",
-            "namespace": "shop",
-            "userInfo": {"username": "jane@example.com", "groups": ["system:authenticated"]},
-            "object": object,
-        }
-    }))
-    .unwrap()
-}
-
-/// Requests, and whether each should be allowed (`None`: a bad request, 400/413).
-fn corpus() -> Vec<(Vec<u8>, Option<bool>)> {
-    let hardened = serde_json::json!({
-        "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
-        "automountServiceAccountToken": false,
-        "containers": [{"name": "app", "image": "registry.example.com/shop/api:2.3.1@sha256:4c1d2bd0b3c1e4a4bd2a7d4b9cb0cb3b6a33b4a5f1d5e0c2b9a8f7e6d5c4b3a2",
-            "imagePullPolicy": "Always",
-            "ports": [{"name": "http", "containerPort": 8080}],
-            "readinessProbe": {"httpGet": {"path": "/ready", "port": "http"}},
-            "securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}},
-            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}}}]
-    });
-    let privileged = serde_json::json!({
-        "hostPID": true,
-        "containers": [{"name": "debug", "image": "busybox:1.36", "securityContext": {"privileged": true}}]
-    });
-    let pod = |name: &str, spec: &serde_json::Value| {
-        serde_json::json!({
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "shop", "labels": {"app": name}}, "spec": spec})
-    };
-    let deployment = |name: &str, spec: &serde_json::Value| {
-        serde_json::json!({
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "shop"},
-        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": name}},
-            "template": {"metadata": {"labels": {"app": name}}, "spec": spec}}})
-    };
-    let mut out = Vec::new();
-    for i in 0..50u64 {
-        out.push((review(i, &pod(&format!("api-{i}"), &hardened)), Some(true)));
-        out.push((
-            review(i, &deployment(&format!("web-{i}"), &hardened)),
-            Some(true),
-        ));
-        out.push((
-            review(i, &pod(&format!("debug-{i}"), &privileged)),
-            Some(false),
-        ));
-        out.push((
-            review(i, &deployment(&format!("agent-{i}"), &privileged)),
-            Some(false),
-        ));
-    }
-    // One garbage and one oversized body per 100 requests.
-    let mut mixed = Vec::new();
-    for (i, item) in out.into_iter().enumerate() {
-        mixed.push(item);
-        if i % 100 == 50 {
-            mixed.push((
-                b"{\"apiVersion\": \"admission.k8s.io/v1\", \"kind\": \"Adm".to_vec(),
-                None,
-            ));
-        }
-        if i % 100 == 99 {
-            mixed.push((vec![b'x'; 4 * 1024 * 1024], None));
-        }
-    }
-    mixed
-}
-
 struct Stats {
-    latencies_us: std::sync::Mutex<Vec<u64>>,
+    /// Per good request: (from due time, from send) in microseconds.
+    latencies_us: std::sync::Mutex<Vec<(u64, u64)>>,
     good: AtomicU64,
     errors: AtomicU64,
     bad_sent: AtomicU64,
@@ -209,7 +154,7 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 fn main() -> ExitCode {
     let Some(args) = parse_args() else {
         eprintln!(
-            "usage: webhook-load [--rampart PATH] [--rate N] [--seconds N] [--connections N]"
+            "usage: webhook-load [--rampart PATH] [--rate N] [--seconds N] [--connections N] [--pacer thread|tokio]"
         );
         return ExitCode::from(2);
     };
@@ -247,28 +192,58 @@ fn main() -> ExitCode {
         let total = args.rate * args.seconds;
         let next = Arc::new(AtomicU64::new(0));
         let start = Instant::now() + Duration::from_millis(200);
+        #[allow(clippy::cast_precision_loss)]
+        let due_at = move |i: u64| start + Duration::from_secs_f64(i as f64 / args.rate as f64);
+        // The pacing thread releases request `i` at its due time; idle connections take
+        // released requests in order.
+        let released = if args.thread_pacer {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
+            std::thread::spawn(move || {
+                for i in 0..total {
+                    let wait = due_at(i).saturating_duration_since(Instant::now());
+                    if !wait.is_zero() {
+                        std::thread::sleep(wait);
+                    }
+                    if tx.send(i).is_err() {
+                        break;
+                    }
+                }
+            });
+            Some(Arc::new(tokio::sync::Mutex::new(rx)))
+        } else {
+            None
+        };
         let mut tasks = Vec::new();
         for _ in 0..args.connections {
             let (corpus, stats, next, ca) = (Arc::clone(&corpus), Arc::clone(&stats), Arc::clone(&next), ca.clone());
-            let rate = args.rate;
+            let released = released.clone();
             tasks.push(tokio::spawn(async move {
                 let mut sender = connect(addr, &ca).await;
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let i = match &released {
+                        Some(rx) => match rx.lock().await.recv().await {
+                            Some(i) => i,
+                            None => break,
+                        },
+                        None => next.fetch_add(1, Ordering::Relaxed),
+                    };
                     if i >= total {
                         break;
                     }
-                    #[allow(clippy::cast_precision_loss)]
-                    let due = start + Duration::from_secs_f64(i as f64 / rate as f64);
-                    tokio::time::sleep_until(due.into()).await;
+                    let due = due_at(i);
+                    if released.is_none() {
+                        tokio::time::sleep_until(due.into()).await;
+                    }
                     let (body, expect) = &corpus[(i as usize) % corpus.len()];
                     let request = hyper::Request::post("/validate")
                         .header("host", "localhost")
                         .header("content-type", "application/json")
                         .body(Full::new(Bytes::from(body.clone())))
                         .unwrap();
+                    let sent = Instant::now();
                     let result = sender.send_request(request).await;
                     let elapsed = due.elapsed();
+                    let from_send = sent.elapsed();
                     match (result, expect) {
                         (Ok(resp), Some(allowed)) => {
                             let ok_status = resp.status() == 200;
@@ -279,7 +254,7 @@ fn main() -> ExitCode {
                             if ok_status && verdict == Some(*allowed) {
                                 stats.good.fetch_add(1, Ordering::Relaxed);
                                 #[allow(clippy::cast_possible_truncation)]
-                                stats.latencies_us.lock().unwrap().push(elapsed.as_micros() as u64);
+                                stats.latencies_us.lock().unwrap().push((elapsed.as_micros() as u64, from_send.as_micros() as u64));
                             } else {
                                 stats.errors.fetch_add(1, Ordering::Relaxed);
                             }
@@ -313,8 +288,15 @@ fn main() -> ExitCode {
             let _ = t.await;
         }
         let wall = start.elapsed().as_secs_f64();
-        let mut lat = std::mem::take(&mut *stats.latencies_us.lock().unwrap());
-        lat.sort_unstable();
+        let pairs = std::mem::take(&mut *stats.latencies_us.lock().unwrap());
+        let sorted = |f: fn(&(u64, u64)) -> u64| {
+            let mut v: Vec<u64> = pairs.iter().map(f).collect();
+            v.sort_unstable();
+            v
+        };
+        let lat = sorted(|(due, _)| *due);
+        let from_send = sorted(|(_, send)| *send);
+        let send_lag = sorted(|(due, send)| due.saturating_sub(*send));
         let good = stats.good.load(Ordering::Relaxed);
         let errors = stats.errors.load(Ordering::Relaxed);
         #[allow(clippy::cast_precision_loss)]
@@ -332,6 +314,15 @@ fn main() -> ExitCode {
             percentile(&lat, 0.999),
             percentile(&lat, 1.0)
         );
+        for (what, v) in [("sent late by", &send_lag), ("latency (from send)", &from_send)] {
+            println!(
+                "  {what}: p50 {:.3} ms  p99 {:.3} ms  p99.9 {:.3} ms  max {:.3} ms",
+                percentile(v, 0.50),
+                percentile(v, 0.99),
+                percentile(v, 0.999),
+                percentile(v, 1.0)
+            );
+        }
         if errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
     });
     let _ = server.kill();

@@ -1,5 +1,7 @@
 //! Kubernetes objects with their origin.
 
+use std::sync::Arc;
+
 use crate::node::{Node, Pos};
 
 /// Index of a source file in [`crate::Files`].
@@ -46,8 +48,9 @@ pub struct Object {
     /// Where it came from.
     pub origin: Origin,
     /// The whole object. Items of a `List` keep their own subtree, so their positions
-    /// point into the list's file.
-    pub root: Node,
+    /// point into the list's file. Shared: cloning an object (as the admission webhook
+    /// does with its cluster context, per request) does not copy the tree.
+    pub root: Arc<Node>,
     /// The field path prefix of `root` inside its document (`items[3]` for list items,
     /// empty otherwise), so findings can show the path a user sees in the file.
     pub path_prefix: String,
@@ -82,7 +85,7 @@ impl Object {
                 name,
             },
             origin,
-            root,
+            root: Arc::new(root),
             path_prefix,
             index: 0,
         }

@@ -296,7 +296,7 @@ impl<'a> PodTemplate<'a> {
             .rsplit_once('.')
             .unwrap_or(("", self.spec_path));
         let parent = if parent.is_empty() {
-            Some(&self.object.root)
+            Some(&*self.object.root)
         } else {
             self.object.root.path(parent)
         };
@@ -397,7 +397,7 @@ const POD_BOOLS: &[&str] = &[
 /// input error with a location instead of a silently skipped check.
 pub fn check_shape(object: &Object) -> Vec<ShapeError> {
     let mut errors = Vec::new();
-    let root = &object.root;
+    let root: &Node = &object.root;
     for key in ["metadata", "spec"] {
         want(&mut errors, root.get(key), || key.to_string(), Want::Map);
     }

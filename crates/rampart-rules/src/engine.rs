@@ -123,6 +123,76 @@ pub fn run(inventory: &Inventory, selection: &Selection, settings: &Settings) ->
     run_with(inventory, selection, settings, &Overrides::default())
 }
 
+/// The rules of a selection, resolved once and sorted by how they run. A caller that runs
+/// the same selection many times (the admission webhook, per request) builds one and
+/// passes it to [`run_on_object`].
+#[derive(Clone, Debug)]
+pub struct Plan {
+    template: Vec<TemplateCheck>,
+    object: Vec<ObjectCheck>,
+    inventory: Vec<InventoryCheck>,
+    /// Whether a rule about the Kubernetes version runs (its input diagnostics then too).
+    version_rules: bool,
+}
+
+type TemplateCheck = fn(&mut Context<'_>, &PodTemplate<'_>);
+type ObjectCheck = (&'static [&'static str], fn(&mut Context<'_>, &Object));
+type InventoryCheck = fn(&mut Context<'_>);
+
+impl Plan {
+    /// The rules a selection enables, in registry order.
+    pub fn new(selection: &Selection) -> Self {
+        let rules = selection.rules();
+        Plan {
+            template: rules
+                .iter()
+                .filter_map(|r| match r.check {
+                    Check::Template(f) => Some(f),
+                    _ => None,
+                })
+                .collect(),
+            object: rules
+                .iter()
+                .filter_map(|r| match r.check {
+                    Check::Object(kinds, f) => Some((kinds, f)),
+                    _ => None,
+                })
+                .collect(),
+            inventory: rules
+                .iter()
+                .filter_map(|r| match r.check {
+                    Check::Inventory(f) => Some(f),
+                    _ => None,
+                })
+                .collect(),
+            version_rules: rules
+                .iter()
+                .any(|r| crate::rules::updates::VERSION_RULES.contains(&r.code)),
+        }
+    }
+
+    /// Whether no rule runs.
+    pub fn is_empty(&self) -> bool {
+        self.template.is_empty() && self.object.is_empty() && self.inventory.is_empty()
+    }
+
+    /// The per-object and per-template rules on one object.
+    fn run_object(&self, ctx: &mut Context<'_>, object: &Object) {
+        for (kinds, f) in &self.object {
+            if kinds.is_empty() || kinds.contains(&object.kind()) {
+                f(ctx, object);
+            }
+        }
+        if !self.template.is_empty()
+            && let Some(pod) = PodTemplate::of(object)
+        {
+            for f in &self.template {
+                f(ctx, &pod);
+            }
+        }
+    }
+}
+
 /// Runs the selected rules, then applies a configuration's overrides.
 pub fn run_with(
     inventory: &Inventory,
@@ -130,35 +200,15 @@ pub fn run_with(
     settings: &Settings,
     overrides: &Overrides,
 ) -> Outcome {
+    let plan = Plan::new(selection);
+    let plan = &plan;
     let policies = Policies::new(inventory, settings);
     let policies = &policies;
     let rbac = Rbac::build(inventory, settings.builtin_rbac);
     let rbac = &rbac;
-    let rules = selection.rules();
     // Built by the first rule that needs them (`Context::escalations`, `network`).
     let shared = crate::context::Shared::default();
     let shared = &shared;
-    let template_rules: Vec<_> = rules
-        .iter()
-        .filter_map(|r| match r.check {
-            Check::Template(f) => Some(f),
-            _ => None,
-        })
-        .collect();
-    let object_rules: Vec<_> = rules
-        .iter()
-        .filter_map(|r| match r.check {
-            Check::Object(kinds, f) => Some((kinds, f)),
-            _ => None,
-        })
-        .collect();
-    let inventory_rules: Vec<_> = rules
-        .iter()
-        .filter_map(|r| match r.check {
-            Check::Inventory(f) => Some(f),
-            _ => None,
-        })
-        .collect();
 
     let per_object = inventory
         .objects
@@ -167,43 +217,61 @@ pub fn run_with(
         .fold(
             || Context::new(inventory, settings, policies, rbac, shared),
             |mut ctx, object| {
-                for (kinds, f) in &object_rules {
-                    if kinds.is_empty() || kinds.contains(&object.kind()) {
-                        f(&mut ctx, object);
-                    }
-                }
-                if !template_rules.is_empty()
-                    && let Some(pod) = PodTemplate::of(object)
-                {
-                    for f in &template_rules {
-                        f(&mut ctx, &pod);
-                    }
-                }
+                plan.run_object(&mut ctx, object);
                 ctx
             },
         )
         .map(Context::into_findings)
         .flatten_iter();
-    let global = inventory_rules.par_iter().flat_map_iter(|f| {
+    let global = plan.inventory.par_iter().flat_map_iter(|f| {
         let mut ctx = Context::new(inventory, settings, policies, rbac, shared);
         f(&mut ctx);
         ctx.into_findings()
     });
     let all: Vec<Finding> = per_object.chain(global).collect();
 
-    let mut outcome = apply(inventory, all, overrides);
+    let mut outcome = apply(inventory, all, overrides, None);
     outcome
         .findings
         .par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    if rules
-        .iter()
-        .any(|r| crate::rules::updates::VERSION_RULES.contains(&r.code))
-    {
+    if plan.version_rules {
         outcome
             .diagnostics
             .extend(crate::rules::updates::version_diagnostics(inventory));
     }
     outcome
+}
+
+/// The findings [`run`] reports on one object of the inventory (`index`), in the same
+/// order, found on the calling thread.
+///
+/// Per-object and per-template rules report only on the object they are given, so they
+/// run on this object alone; the inventory-wide rules run over everything, as they may
+/// report on it because of the others. Only this object's annotations can suppress
+/// findings on it. For the admission webhook, whose inventory is one object and its
+/// context, and for which handing work to the thread pool costs more than the rules.
+pub fn run_on_object(
+    inventory: &Inventory,
+    plan: &Plan,
+    settings: &Settings,
+    index: usize,
+) -> Vec<Finding> {
+    let Some(object) = inventory.objects.get(index) else {
+        return Vec::new();
+    };
+    let policies = Policies::new(inventory, settings);
+    let rbac = Rbac::build(inventory, settings.builtin_rbac);
+    let shared = crate::context::Shared::default();
+    let mut ctx = Context::new(inventory, settings, &policies, &rbac, &shared);
+    plan.run_object(&mut ctx, object);
+    for f in &plan.inventory {
+        f(&mut ctx);
+    }
+    let mut findings = ctx.into_findings();
+    findings.retain(|f| f.object_index == Some(index));
+    let mut findings = apply(inventory, findings, &Overrides::default(), Some(index)).findings;
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings
 }
 
 /// The specificity of a pattern that matches a rule: an exact code or name beats any
@@ -253,22 +321,38 @@ fn annotated(object: &Object) -> Vec<(&str, rampart_model::Pos)> {
     own.into_iter().chain(template).collect()
 }
 
-fn apply(inventory: &Inventory, all: Vec<Finding>, overrides: &Overrides) -> Outcome {
+/// Suppressions and overrides. With `only`, every finding is on that object and only its
+/// annotations are read.
+fn apply(
+    inventory: &Inventory,
+    all: Vec<Finding>,
+    overrides: &Overrides,
+    only: Option<usize>,
+) -> Outcome {
     let mut diagnostics = Vec::new();
     // Every suppression with a reason: the config's, then the annotations'.
     let mut suppressions: Vec<Suppression> = overrides.exceptions.clone();
     let exceptions = suppressions.len();
     let mut by_object: HashMap<usize, Vec<usize>> = HashMap::new();
-    let found: Vec<(usize, Vec<(&str, rampart_model::Pos)>)> = inventory
-        .objects
-        .par_iter()
-        .enumerate()
-        .with_min_len(1024)
-        .filter_map(|(i, o)| {
-            let a = annotated(o);
-            (!a.is_empty()).then_some((i, a))
-        })
-        .collect();
+    let found: Vec<(usize, Vec<(&str, rampart_model::Pos)>)> = match only {
+        Some(i) => inventory
+            .objects
+            .get(i)
+            .map(|o| (i, annotated(o)))
+            .filter(|(_, a)| !a.is_empty())
+            .into_iter()
+            .collect(),
+        None => inventory
+            .objects
+            .par_iter()
+            .enumerate()
+            .with_min_len(1024)
+            .filter_map(|(i, o)| {
+                let a = annotated(o);
+                (!a.is_empty()).then_some((i, a))
+            })
+            .collect(),
+    };
     for (index, values) in found {
         let Some(object) = inventory.objects.get(index) else {
             continue;
@@ -302,6 +386,7 @@ fn apply(inventory: &Inventory, all: Vec<Finding>, overrides: &Overrides) -> Out
     let mut excluded_files = overrides.excluded_files.clone();
     excluded_files.sort_unstable();
 
+    let mut ignore_lists: Option<(usize, [Option<&str>; 2])> = None;
     let before = all.len();
     let mut findings = Vec::with_capacity(before);
     for mut f in all {
@@ -334,8 +419,25 @@ fn apply(inventory: &Inventory, all: Vec<Finding>, overrides: &Overrides) -> Out
                 }
             }
         }
-        if ignored(inventory, &f) {
-            continue;
+        if let Some(i) = f.object_index
+            && let Some(object) = inventory.objects.get(i)
+        {
+            // Findings come grouped by object: read its ignore lists once per group.
+            let lists = match ignore_lists {
+                Some((j, lists)) if j == i => lists,
+                _ => {
+                    let lists = ignore_lists_of(object);
+                    ignore_lists = Some((i, lists));
+                    lists
+                }
+            };
+            if lists
+                .into_iter()
+                .flatten()
+                .any(|list| list.split(',').any(|p| matches(p, f.rule)))
+            {
+                continue;
+            }
         }
         let candidates = suppressions
             .iter()
@@ -423,13 +525,8 @@ fn apply(inventory: &Inventory, all: Vec<Finding>, overrides: &Overrides) -> Out
     }
 }
 
-fn ignored(inventory: &Inventory, finding: &Finding) -> bool {
-    let Some(object) = finding.object_index.and_then(|i| inventory.objects.get(i)) else {
-        return false;
-    };
+/// The `rampart.dev/ignore` lists of an object and of its pod template.
+fn ignore_lists_of(object: &Object) -> [Option<&str>; 2] {
     let template = PodTemplate::of(object).and_then(|p| p.annotation(IGNORE_ANNOTATION));
     [object.annotation(IGNORE_ANNOTATION), template]
-        .into_iter()
-        .flatten()
-        .any(|list| list.split(',').any(|p| matches(p, finding.rule)))
 }

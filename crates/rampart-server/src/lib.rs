@@ -153,7 +153,29 @@ pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            body_limit,
+            refuse_announced,
+        ))
         .with_state(state)
+}
+
+/// Refuses a body announced as larger than the limit before reading it: reading and
+/// decrypting a megabyte only to refuse it held a worker thread for a millisecond,
+/// delaying every review queued behind it.
+async fn refuse_announced(
+    State(limit): State<usize>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if announced.is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit)) {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "length limit exceeded").into_response();
+    }
+    next.run(request).await
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
@@ -172,20 +194,51 @@ async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
+/// How a review ended.
+enum Decision {
+    Done(Result<admission::Outcome, admission::BadRequest>),
+    /// No decision: why (a timeout, a panic).
+    Failed(&'static str),
+}
+
 async fn validate(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let start = Instant::now();
     let context = state.context();
-    let worker_state = Arc::clone(&state);
-    let worker_body = body.clone();
-    let work = tokio::task::spawn_blocking(move || {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            admission::review(&worker_body, &context, &worker_state.enforcement)
-        }))
-    });
-    let result = tokio::time::timeout(state.timeout, work).await;
+    // Most reviews take tens of microseconds: decided here, on the thread serving the
+    // connection, they cost no handoff to another thread. Large bodies, RBAC objects and
+    // large contexts go to a blocking thread, under the time limit.
+    let decision = if body.len() <= admission::LIGHT_BODY_BYTES {
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            admission::parse(&body, &state.enforcement).map(|parsed| match parsed {
+                admission::Parsed::Decided(outcome) => Ok(outcome),
+                admission::Parsed::Pending(p) if p.is_light(&context) => {
+                    Ok(p.decide(&context, &state.enforcement))
+                }
+                admission::Parsed::Pending(p) => Err(Box::new(p)),
+            })
+        }));
+        match read {
+            Ok(Ok(Ok(outcome))) => Decision::Done(Ok(outcome)),
+            Ok(Ok(Err(pending))) => {
+                let worker = Arc::clone(&state);
+                blocking(&state, move || {
+                    Ok(pending.decide(&context, &worker.enforcement))
+                })
+                .await
+            }
+            Ok(Err(bad)) => Decision::Done(Err(bad)),
+            Err(_) => Decision::Failed("failed internally"),
+        }
+    } else {
+        let (worker, worker_body) = (Arc::clone(&state), body.clone());
+        blocking(&state, move || {
+            admission::review(&worker_body, &context, &worker.enforcement)
+        })
+        .await
+    };
     let seconds = start.elapsed().as_secs_f64();
-    match result {
-        Ok(Ok(Ok(Ok(outcome)))) => {
+    match decision {
+        Decision::Done(Ok(outcome)) => {
             let denied = !outcome.response.allowed;
             state.metrics.observe(
                 if denied {
@@ -201,21 +254,32 @@ async fn validate(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
             }
             review_response(&outcome.response)
         }
-        Ok(Ok(Ok(Err(admission::BadRequest(reason))))) => {
+        Decision::Done(Err(admission::BadRequest(reason))) => {
             state
                 .metrics
                 .observe(metrics::Result::BadRequest, seconds, &[]);
             (StatusCode::BAD_REQUEST, reason).into_response()
         }
-        other => {
-            let why = match other {
-                Err(_) => "timed out",
-                _ => "failed internally",
-            };
+        Decision::Failed(why) => {
             state.metrics.observe(metrics::Result::Error, seconds, &[]);
             tracing::error!(why, "admission review not decided; failure policy applies");
             failure_response(&body, why, state.failure_policy)
         }
+    }
+}
+
+/// Runs a review on a blocking thread, under the time limit.
+async fn blocking(
+    state: &AppState,
+    work: impl FnOnce() -> Result<admission::Outcome, admission::BadRequest> + Send + 'static,
+) -> Decision {
+    let work = tokio::task::spawn_blocking(move || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+    });
+    match tokio::time::timeout(state.timeout, work).await {
+        Ok(Ok(Ok(result))) => Decision::Done(result),
+        Err(_) => Decision::Failed("timed out"),
+        _ => Decision::Failed("failed internally"),
     }
 }
 
@@ -279,11 +343,18 @@ async fn audit(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
 }
 
 fn review_response(response: &admission::Response) -> Response {
-    let body = serde_json::json!({
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "response": response,
-    });
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Review<'a> {
+        api_version: &'static str,
+        kind: &'static str,
+        response: &'a admission::Response,
+    }
+    let body = Review {
+        api_version: "admission.k8s.io/v1",
+        kind: "AdmissionReview",
+        response,
+    };
     match serde_json::to_vec(&body) {
         Ok(bytes) => (
             StatusCode::OK,

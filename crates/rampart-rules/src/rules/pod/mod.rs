@@ -86,12 +86,6 @@ pub(crate) fn report_pss(
     let policies = ctx.policies;
     let namespace = pod.object.namespace();
     let (lv, source) = policies.for_namespace(namespace);
-    let why = match source {
-        PolicySource::NamespaceLabel(_) => {
-            format!("enforced on namespace `{}`", namespace.unwrap_or_default())
-        }
-        PolicySource::Default => "the default level".to_string(),
-    };
     // The first POD rule to look at a pod evaluates every check once; the others reuse it.
     let index = pod.object.index;
     if ctx
@@ -101,35 +95,43 @@ pub(crate) fn report_pss(
     {
         ctx.pss_memo = Some((index, lv, pss::evaluate(pod, lv)));
     }
-    let mine: Vec<pss::Violation> = ctx
-        .pss_memo
-        .as_ref()
-        .map(|(_, _, all)| {
-            all.iter()
-                .filter(|v| checks.contains(&v.check))
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
-    for violation in mine {
-        let id = violation.check;
-        for offense in violation.offenses {
-            ctx.report(
-                rule,
-                pod.object,
-                offense.pos,
-                &offense.path,
-                format!(
-                    "{} (Pod Security {lv} check `{id}`, {why})",
-                    offense.message
-                ),
-            )
-            .help(format!(
-                "Pod Security admission would say: {} ({})",
-                violation.reason, violation.detail
-            ));
+    // Borrowed out of the context while this rule reports (no copy of the verdict).
+    let Some(memo) = ctx.pss_memo.take() else {
+        return;
+    };
+    let mut mine = memo
+        .2
+        .iter()
+        .filter(|v| checks.contains(&v.check))
+        .peekable();
+    if mine.peek().is_some() {
+        let why = match source {
+            PolicySource::NamespaceLabel(_) => {
+                format!("enforced on namespace `{}`", namespace.unwrap_or_default())
+            }
+            PolicySource::Default => "the default level".to_string(),
+        };
+        for violation in mine {
+            let id = violation.check;
+            for offense in &violation.offenses {
+                ctx.report(
+                    rule,
+                    pod.object,
+                    offense.pos,
+                    &offense.path,
+                    format!(
+                        "{} (Pod Security {lv} check `{id}`, {why})",
+                        offense.message
+                    ),
+                )
+                .help(format!(
+                    "Pod Security admission would say: {} ({})",
+                    violation.reason, violation.detail
+                ));
+            }
         }
     }
+    ctx.pss_memo = Some(memo);
 }
 
 /// Namespaces that belong to Kubernetes itself.
