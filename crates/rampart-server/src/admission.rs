@@ -263,7 +263,7 @@ pub struct Pending {
 
 /// Bodies up to this size are read where the connection is served; larger ones on a
 /// blocking thread, under the time limit.
-pub const LIGHT_BODY_BYTES: usize = 256 * 1024;
+pub const LIGHT_BODY_BYTES: usize = 64 * 1024;
 /// Network contexts (objects of the request's namespace) larger than this are not
 /// [`Pending::is_light`].
 const LIGHT_CONTEXT_OBJECTS: usize = 64;
