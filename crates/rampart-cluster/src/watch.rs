@@ -35,26 +35,8 @@ use crate::Incomplete;
 use crate::client::{Error, Options, load_config};
 use crate::resources::{RESOURCES, Resource};
 
-/// The kinds the webhook's cluster context keeps (`rampart_server::ClusterContext`),
-/// and so the kinds watched. Keep in step with it and with `deploy/webhook/webhook.yaml`.
-pub const CONTEXT_KINDS: &[&str] = &[
-    "Namespace",
-    "Pod",
-    "ReplicationController",
-    "Deployment",
-    "ReplicaSet",
-    "StatefulSet",
-    "DaemonSet",
-    "Job",
-    "CronJob",
-    "Service",
-    "ServiceAccount",
-    "NetworkPolicy",
-    "Role",
-    "RoleBinding",
-    "ClusterRole",
-    "ClusterRoleBinding",
-];
+/// The kinds watched: those the webhook's cluster context keeps.
+pub use rampart_model::kinds::ADMISSION_CONTEXT_KINDS as CONTEXT_KINDS;
 
 /// The resources watched, in [`RESOURCES`] order.
 pub fn context_resources() -> Vec<Resource> {

@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod facts;
 pub mod files;
 pub mod inventory;
+pub mod kinds;
 pub mod node;
 pub mod object;
 pub mod text;

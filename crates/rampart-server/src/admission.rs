@@ -9,6 +9,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
+use rampart_model::kinds::{ADMISSION_CONTEXT_KINDS, RBAC_KINDS};
+use rampart_model::workload::WORKLOAD_KINDS;
 use rampart_model::{Inventory, Object, Origin};
 use rampart_rules::engine::Plan;
 use rampart_rules::{Finding, Selection, Settings, Severity};
@@ -95,34 +97,15 @@ impl Enforcement {
     }
 }
 
-/// The cluster around the requests: Namespaces, RBAC objects, NetworkPolicies,
-/// Services and workloads, as a snapshot or the manifests of a cluster give them.
+/// The cluster around the requests: the kinds of
+/// [`rampart_model::kinds::ADMISSION_CONTEXT_KINDS`], as a snapshot, the manifests of a
+/// cluster or the watches give them.
 #[derive(Clone, Debug, Default)]
 pub struct ClusterContext {
     namespaces: HashMap<String, Object>,
     rbac: Vec<Object>,
     network: HashMap<String, Vec<Object>>,
 }
-
-/// Kinds whose pods a NetworkPolicy or Service can select.
-const WORKLOAD_KINDS: &[&str] = &[
-    "Pod",
-    "Deployment",
-    "ReplicaSet",
-    "StatefulSet",
-    "DaemonSet",
-    "Job",
-    "CronJob",
-    "ReplicationController",
-];
-
-const RBAC_KINDS: &[&str] = &[
-    "Role",
-    "ClusterRole",
-    "RoleBinding",
-    "ClusterRoleBinding",
-    "ServiceAccount",
-];
 
 impl ClusterContext {
     /// Keeps the objects the rules need as context.
@@ -135,10 +118,7 @@ impl ClusterContext {
                 context.namespaces.insert(object.name().to_string(), object);
             } else if RBAC_KINDS.contains(&kind.as_str()) {
                 context.rbac.push(object);
-            } else if kind == "NetworkPolicy"
-                || kind == "Service"
-                || WORKLOAD_KINDS.contains(&kind.as_str())
-            {
+            } else if ADMISSION_CONTEXT_KINDS.contains(&kind.as_str()) {
                 let ns = object.namespace().unwrap_or("default").to_string();
                 context.network.entry(ns).or_default().push(object);
             }
@@ -414,6 +394,7 @@ fn selection_for(kind: &str) -> (&'static [&'static str], Needs) {
             Needs::Network,
         ),
         "Service" => (&["NET010"], Needs::Network),
+        "PodDisruptionBudget" => (&["UPD014"], Needs::Network),
         "Secret" | "ConfigMap" => (&["SEC"], Needs::Nothing),
         "Namespace" => (&["POD"], Needs::Nothing),
         "Policy" => (&["AUD"], Needs::Nothing),
@@ -468,6 +449,7 @@ const PLANNED_KINDS: &[&str] = &[
     "ClusterRoleBinding",
     "NetworkPolicy",
     "Service",
+    "PodDisruptionBudget",
     "Secret",
     "ConfigMap",
     "Namespace",
@@ -614,6 +596,52 @@ mod tests {
         )
         .unwrap();
         assert!(out.response.allowed && out.response.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_disruption_budget_in_the_cluster_counts_for_a_reviewed_deployment() {
+        let deployment = serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}}
+        });
+        let budget = |min_available: i64| {
+            let text = format!(
+                "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: web, namespace: shop}}\nspec:\n  minAvailable: {min_available}\n  selector: {{matchLabels: {{app: web}}}}\n"
+            );
+            rampart_source::load_str("pdb.yaml", &text).objects
+        };
+        let enforcement = Enforcement {
+            deny_at: None,
+            ..Enforcement::default()
+        };
+        let warned = |context: &ClusterContext, code: &str| {
+            let out = review(&body(&deployment), context, &enforcement).unwrap();
+            out.response.warnings.iter().any(|w| w.starts_with(code))
+        };
+        assert!(warned(&ClusterContext::default(), "UPD013"));
+        assert!(!warned(&ClusterContext::new(budget(2)), "UPD013"));
+        // A budget under review is judged against the namespace's workloads.
+        let mut context = rampart_source::load_str(
+            "web.json",
+            &serde_json::to_string_pretty(&deployment).unwrap(),
+        )
+        .objects;
+        context.extend(budget(2));
+        let context = ClusterContext::new(context);
+        let review_budget = |min_available: i64| {
+            let mut object = budget(min_available).remove(0).root.to_json();
+            object["metadata"]["namespace"] = serde_json::json!("shop");
+            review(&body(&object), &context, &enforcement).unwrap()
+        };
+        assert!(review_budget(2).response.warnings.is_empty());
+        let blocked = review_budget(3);
+        assert!(
+            blocked.response.warnings.iter().any(|w| w.starts_with("UPD014")),
+            "{:?}",
+            blocked.response
+        );
     }
 
     #[test]
