@@ -11,6 +11,7 @@ use std::process::ExitCode;
 // quarter of a 100k-object scan in malloc and free. mimalloc halves that. Its
 // transparent huge pages are off (`no_thp`): they cost a live scan a quarter more peak
 // memory and no measurable time.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
