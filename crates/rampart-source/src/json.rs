@@ -301,7 +301,7 @@ impl Reader<'_> {
                     (close.i, close.line, close.line_start, close.cont);
                 let node = Node {
                     pos,
-                    value: Value::Seq(splice.items.into_boxed_slice()),
+                    value: Value::Seq(splice.items.into()),
                 };
                 if let Some(done) = self.attach(&mut stack, node)? {
                     return Ok(done);
@@ -330,7 +330,7 @@ impl Reader<'_> {
                         }
                     } else if self.peek() == Some(b']') {
                         self.i += 1;
-                        Value::Seq(Box::default())
+                        Value::Seq(Default::default())
                     } else {
                         stack.push(Open::Seq {
                             pos,
@@ -376,7 +376,7 @@ impl Reader<'_> {
                             };
                             node = Node {
                                 pos,
-                                value: Value::Seq(items.into_boxed_slice()),
+                                value: Value::Seq(items.into()),
                             };
                         }
                         _ => return self.err(format!("expected `,` or `]`{}", self.found())),

@@ -489,7 +489,7 @@ fn add_document(loaded: &mut Sink, file: FileId, name: &str, document: u32, root
     if kind.ends_with("List") && root.get("items").is_some_and(|i| i.as_seq().is_some()) {
         let mut root = root;
         let items = match root.take("items").map(Node::into_value) {
-            Some(Value::Seq(items)) => items.into_vec(),
+            Some(Value::Seq(items)) => items.into(),
             _ => Vec::new(),
         };
         // A typed list (`PodList` from the API) leaves `kind` and `apiVersion` out of

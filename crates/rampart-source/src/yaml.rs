@@ -380,7 +380,7 @@ impl Builder {
             Frame::Seq { pos, anchor, items } => (
                 Node {
                     pos,
-                    value: Value::Seq(items.into_boxed_slice()),
+                    value: Value::Seq(items.into()),
                 },
                 anchor,
             ),

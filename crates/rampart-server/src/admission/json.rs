@@ -81,7 +81,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
         while let Some(JsonNode(item)) = seq.next_element()? {
             items.push(item);
         }
-        Ok(node(Value::Seq(items.into_boxed_slice())))
+        Ok(node(Value::Seq(items.into())))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
