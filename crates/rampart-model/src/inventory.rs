@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::facts::{ClusterFacts, KubeVersion};
 use crate::files::Files;
 use crate::object::Object;
+use crate::text::Text;
 use crate::workload::PodTemplate;
 
 /// Every object of a run, indexed by kind and by (kind, namespace, name), with the
@@ -19,7 +20,7 @@ pub struct Inventory {
     /// Version and component flags.
     pub facts: ClusterFacts,
     by_kind: HashMap<String, Vec<usize>>,
-    by_name: HashMap<(String, Option<String>, String), usize>,
+    by_name: HashMap<(Text, Option<Text>, Text), usize>,
     namespaces: BTreeMap<String, Option<usize>>,
 }
 
@@ -40,11 +41,7 @@ impl Inventory {
                 }
             }
             by_name
-                .entry((
-                    o.kind().to_string(),
-                    o.id.namespace.clone(),
-                    o.name().to_string(),
-                ))
+                .entry((o.id.kind.clone(), o.id.namespace.clone(), o.id.name.clone()))
                 .or_insert(i);
             if o.kind() == "Namespace" && o.id.api_version == "v1" {
                 namespaces.insert(o.name().to_string(), Some(i));
@@ -80,9 +77,9 @@ impl Inventory {
     pub fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Object> {
         self.by_name
             .get(&(
-                kind.to_string(),
-                namespace.map(str::to_string),
-                name.to_string(),
+                Text::from(kind),
+                namespace.map(Text::from),
+                Text::from(name),
             ))
             .map(|&i| &self.objects[i])
     }

@@ -360,14 +360,10 @@ fn take_children(value: &mut Value, stack: &mut Vec<Node>) {
             stack.extend(std::mem::take(items));
         }
         Value::Map(map) if map.entries.iter().any(|e| e.value.has_children()) => {
-            stack.extend(
-                std::mem::take(&mut map.entries)
-                    .into_iter()
-                    .map(|e| {
-                        let Entry { value, .. } = e;
-                        value
-                    }),
-            );
+            stack.extend(std::mem::take(&mut map.entries).into_iter().map(|e| {
+                let Entry { value, .. } = e;
+                value
+            }));
         }
         _ => {}
     }

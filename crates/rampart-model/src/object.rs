@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::node::{Node, Pos};
+use crate::text::{Text, intern};
 
 /// Index of a source file in [`crate::Files`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -25,19 +26,22 @@ pub enum Origin {
 }
 
 /// The identity of an object, as findings and reports name it.
+///
+/// Its strings are shared ([`Text`]): every finding on an object carries a copy of its
+/// identity, and a scan of a large cluster has tens of thousands of findings.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectRef {
     /// `apiVersion`, e.g. `apps/v1`.
-    pub api_version: String,
+    pub api_version: Text,
     /// `kind`, e.g. `Deployment`.
-    pub kind: String,
+    pub kind: Text,
     /// Namespace as the API server would store it: explicit, else `default` for
     /// namespaced kinds, `None` for cluster-scoped kinds.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<Text>,
     /// `metadata.name` (or `generateName` followed by `*`).
-    pub name: String,
+    pub name: Text,
 }
 
 /// One Kubernetes object: its identity, origin and spanned content.
@@ -79,10 +83,10 @@ impl Object {
         };
         Object {
             id: ObjectRef {
-                api_version,
-                kind,
-                namespace,
-                name,
+                api_version: intern(&api_version),
+                kind: intern(&kind),
+                namespace: namespace.as_deref().map(intern),
+                name: intern(&name),
             },
             origin,
             root: Arc::new(root),

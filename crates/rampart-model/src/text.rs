@@ -25,6 +25,11 @@ use std::sync::Arc;
 pub struct Text(Arc<Box<str>>);
 
 impl Text {
+    /// The string.
+    pub fn as_str(&self) -> &str {
+        self
+    }
+
     /// Whether both are the same allocation (not merely equal).
     pub fn ptr_eq(a: &Text, b: &Text) -> bool {
         Arc::ptr_eq(&a.0, &b.0)
@@ -65,6 +70,24 @@ impl From<String> for Text {
 impl PartialEq<str> for Text {
     fn eq(&self, other: &str) -> bool {
         **self == *other
+    }
+}
+
+impl PartialEq<String> for Text {
+    fn eq(&self, other: &String) -> bool {
+        **self == **other
+    }
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        intern("")
+    }
+}
+
+impl serde::Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self)
     }
 }
 

@@ -492,7 +492,7 @@ fn row(
     let object = &f.object;
     let namespaced = match &object.namespace {
         Some(ns) => format!("{ns}/{}", object.name),
-        None => object.name.clone(),
+        None => object.name.to_string(),
     };
     writeln!(
         out,

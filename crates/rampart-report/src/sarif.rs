@@ -191,7 +191,7 @@ struct LogicalLocation {
 
 fn logical(object: &ObjectRef) -> LogicalLocation {
     LogicalLocation {
-        name: object.name.clone(),
+        name: object.name.to_string(),
         fully_qualified_name: object_label(object),
         kind: "resource",
     }

@@ -121,10 +121,10 @@ impl<'a> Context<'a> {
             rule,
             severity: rule.severity,
             object: ObjectRef {
-                api_version: String::new(),
-                kind: "Cluster".to_string(),
+                api_version: rampart_model::intern(""),
+                kind: rampart_model::intern("Cluster"),
                 namespace: None,
-                name: name.to_string(),
+                name: name.into(),
             },
             object_index: None,
             file: None,

@@ -288,7 +288,7 @@ pub fn parse(body: &[u8], enforcement: &Enforcement) -> Result<Parsed, BadReques
     let mut object = Object::new(root, Origin::Memory, String::new());
     // An object in a namespaced request may omit its namespace: the request's counts.
     if object.id.namespace.is_some() && !request.namespace.is_empty() {
-        object.id.namespace = Some(request.namespace);
+        object.id.namespace = Some(rampart_model::intern(&request.namespace));
     }
     Ok(Parsed::Pending(Pending {
         uid: request.uid,
@@ -638,7 +638,11 @@ mod tests {
         assert!(review_budget(2).response.warnings.is_empty());
         let blocked = review_budget(3);
         assert!(
-            blocked.response.warnings.iter().any(|w| w.starts_with("UPD014")),
+            blocked
+                .response
+                .warnings
+                .iter()
+                .any(|w| w.starts_with("UPD014")),
             "{:?}",
             blocked.response
         );

@@ -227,7 +227,7 @@ impl Rbac {
                 .map(|o| {
                     (
                         o.kind().to_string(),
-                        o.id.namespace.clone(),
+                        o.namespace().map(str::to_string),
                         o.name().to_string(),
                     )
                 })
@@ -313,7 +313,7 @@ impl Rbac {
                 if is_builtin
                     && defined_bindings.contains(&(
                         kind.to_string(),
-                        object.id.namespace.clone(),
+                        object.namespace().map(str::to_string),
                         object.name().to_string(),
                     ))
                 {
