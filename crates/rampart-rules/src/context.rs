@@ -99,8 +99,8 @@ impl<'a> Context<'a> {
             message: message.into(),
             help: None,
             evidence: None,
-            steps: Vec::new(),
-            related: Vec::new(),
+            steps: thin_vec::ThinVec::new(),
+            related: thin_vec::ThinVec::new(),
             suppression: None,
         };
         self.findings.push(finding);
@@ -133,8 +133,8 @@ impl<'a> Context<'a> {
             message: message.into(),
             help: None,
             evidence: None,
-            steps: Vec::new(),
-            related: Vec::new(),
+            steps: thin_vec::ThinVec::new(),
+            related: thin_vec::ThinVec::new(),
             suppression: None,
         };
         self.findings.push(finding);

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use rampart_model::{FileId, ObjectRef, Pos};
 use sha2::{Digest, Sha256};
+use thin_vec::ThinVec;
 
 use crate::rule::{RuleMeta, Severity};
 
@@ -68,6 +69,10 @@ pub struct Related {
 }
 
 /// A finding of a rule.
+///
+/// A large cluster has tens of thousands, held twice for a moment while the thread
+/// pool's results are joined: what most findings lack (evidence, steps, related places)
+/// costs a pointer each.
 #[derive(Clone, Debug)]
 pub struct Finding {
     /// The rule.
@@ -89,11 +94,11 @@ pub struct Finding {
     /// A fix specific to this finding (the rule's remediation applies otherwise).
     pub help: Option<String>,
     /// Redacted evidence.
-    pub evidence: Option<Evidence>,
+    pub evidence: Option<Box<Evidence>>,
     /// Ordered steps (attack paths).
-    pub steps: Vec<Step>,
+    pub steps: ThinVec<Step>,
     /// Other places involved.
-    pub related: Vec<Related>,
+    pub related: ThinVec<Related>,
     /// The suppression that covered this finding until it expired (boxed: rare, and
     /// findings are moved around in bulk while sorting).
     pub suppression: Option<Box<crate::suppress::Expired>>,
@@ -108,7 +113,7 @@ impl Finding {
 
     /// Attaches redacted evidence.
     pub fn evidence(&mut self, evidence: Evidence) -> &mut Self {
-        self.evidence = Some(evidence);
+        self.evidence = Some(Box::new(evidence));
         self
     }
 
@@ -145,5 +150,19 @@ impl Finding {
             &self.field_path,
             &self.message,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finding_stays_small() {
+        assert!(
+            std::mem::size_of::<Finding>() <= 184,
+            "{}",
+            std::mem::size_of::<Finding>()
+        );
     }
 }
