@@ -2,29 +2,7 @@
 //! library: audit events carry `2024-05-01T12:00:00.123456Z`, and the only arithmetic
 //! needed is comparison and a sliding window.
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
+use rampart_rules::releases::Date;
 
 fn digits(bytes: &[u8]) -> Option<i64> {
     if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
@@ -49,7 +27,13 @@ pub fn parse(text: &str) -> Option<i64> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return None;
     }
-    let days = days_from_civil(y, m, d);
+    // Four digits, a month and a day in range: the conversions cannot fail.
+    let days = Date {
+        year: i32::try_from(y).ok()?,
+        month: u32::try_from(m).ok()?,
+        day: u32::try_from(d).ok()?,
+    }
+    .days();
     let rest = b.get(10..)?;
     if rest.is_empty() {
         return Some(days * 86_400_000_000);
@@ -101,14 +85,9 @@ pub fn parse(text: &str) -> Option<i64> {
 pub fn format(micros: i64) -> String {
     let seconds = micros.div_euclid(1_000_000);
     let frac = micros.rem_euclid(1_000_000);
-    let (y, m, d) = civil_from_days(seconds.div_euclid(86_400));
+    let date = Date::from_days(seconds.div_euclid(86_400));
     let s = seconds.rem_euclid(86_400);
-    let base = format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        s / 3600,
-        s % 3600 / 60,
-        s % 60
-    );
+    let base = format!("{date}T{:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60);
     if frac == 0 {
         format!("{base}Z")
     } else {

@@ -180,29 +180,14 @@ impl Timestamp {
     pub fn iso8601(self) -> String {
         let days = self.seconds.div_euclid(86_400);
         let secs = self.seconds.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
+        let date = rampart_rules::releases::Date::from_days(days);
         format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            "{date}T{:02}:{:02}:{:02}",
             secs / 3600,
             secs % 3600 / 60,
             secs % 60
         )
     }
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
