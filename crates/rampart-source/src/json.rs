@@ -330,7 +330,7 @@ impl Reader<'_> {
                         }
                     } else if self.peek() == Some(b']') {
                         self.i += 1;
-                        Value::Seq(Default::default())
+                        Value::Seq(Vec::new().into())
                     } else {
                         stack.push(Open::Seq {
                             pos,
