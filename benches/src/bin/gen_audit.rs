@@ -21,32 +21,9 @@ use std::fmt::Write as _;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
-/// splitmix64, as in gen-cluster.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    /// True with probability `per_mille`/1000.
-    fn chance(&mut self, per_mille: u64) -> bool {
-        self.below(1000) < per_mille
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        let i = usize::try_from(self.below(items.len() as u64)).unwrap_or(0);
-        items.get(i).copied().unwrap_or("")
-    }
-}
+#[path = "../rng.rs"]
+mod rng;
+use rng::Rng;
 
 const NAMESPACES: &[&str] = &[
     "payments",
@@ -365,13 +342,13 @@ fn generate(out: &mut impl Write, size: u64, seed: u64) -> io::Result<()> {
                 } else {
                     format!("{ns}-{}", rng.below(200))
                 };
-                if resource == "pods" && rng.chance(120) {
+                if resource == "pods" && rng.chance(120, 1000) {
                     e.verb = "create";
                     e.code = 201;
                     e.level = "RequestResponse";
                     e.name.clear();
                     let app = format!("app-{}", rng.below(20));
-                    let privileged = rng.chance(10);
+                    let privileged = rng.chance(10, 1000);
                     e.request_object = Some(pod_body(&mut rng, &ns, &app, privileged));
                 }
             }
@@ -390,7 +367,7 @@ fn generate(out: &mut impl Write, size: u64, seed: u64) -> io::Result<()> {
                 } else {
                     format!("{ns}-{}", rng.below(200))
                 };
-                if rng.chance(60) {
+                if rng.chance(60, 1000) {
                     e.code = 403;
                 }
                 if e.resource == "configmaps" && e.verb == "update" {
@@ -438,7 +415,7 @@ fn generate(out: &mut impl Write, size: u64, seed: u64) -> io::Result<()> {
                         e.request_object = Some(format!(
                             "{{\"kind\":\"ClusterRoleBinding\",\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"metadata\":{{\"name\":\"{}\"}},\"roleRef\":{{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"ClusterRole\",\"name\":\"{}\"}},\"subjects\":[{{\"kind\":\"User\",\"apiGroup\":\"rbac.authorization.k8s.io\",\"name\":\"{}\"}}]}}",
                             e.name,
-                            if rng.chance(300) {
+                            if rng.chance(300, 1000) {
                                 "cluster-admin"
                             } else {
                                 "view"
@@ -478,7 +455,7 @@ fn generate(out: &mut impl Write, size: u64, seed: u64) -> io::Result<()> {
         }
         let id = uuid(&mut rng);
         let done = now + 200 + rng.below(20_000);
-        if rng.chance(300) {
+        if rng.chance(300, 1000) {
             write_event(&mut written, &e, &id, "RequestReceived", now, now + 50)?;
         }
         write_event(&mut written, &e, &id, "ResponseComplete", now, done)?;

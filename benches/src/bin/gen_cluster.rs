@@ -19,31 +19,9 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-/// splitmix64: small, fast, deterministic; good enough to vary test data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        let i = usize::try_from(self.below(items.len() as u64)).unwrap_or(0);
-        items.get(i).copied().unwrap_or("")
-    }
-}
+#[path = "../rng.rs"]
+mod rng;
+use rng::Rng;
 
 const IMAGES: &[&str] = &[
     "nginx:1.27.3",
@@ -61,7 +39,7 @@ const TEAMS: &[&str] = &[
 
 fn container(rng: &mut Rng, name: &str) -> Value {
     let mut image = rng.pick(IMAGES).to_string();
-    if rng.chance(8) {
+    if rng.chance(8, 100) {
         image = image.split(':').next().unwrap_or("nginx").to_string() + ":latest";
     }
     let mut env = vec![
@@ -69,11 +47,11 @@ fn container(rng: &mut Rng, name: &str) -> Value {
         json!({"name": "PORT", "value": "8080"}),
         json!({"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}),
     ];
-    if rng.chance(2) {
+    if rng.chance(2, 100) {
         env.push(json!({"name": "API_TOKEN", "value": format!("tok_{:016x}{:08x}Zq#", rng.next(), rng.below(1 << 30))}));
     }
     let mut security = json!({"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}});
-    if rng.chance(3) {
+    if rng.chance(3, 100) {
         security = json!({"privileged": true});
     }
     json!({
@@ -92,7 +70,7 @@ fn container(rng: &mut Rng, name: &str) -> Value {
 
 fn pod_spec(rng: &mut Rng, app: &str) -> Value {
     let mut containers = vec![container(rng, app)];
-    if rng.chance(30) {
+    if rng.chance(30, 100) {
         containers.push(container(rng, "sidecar"));
     }
     json!({
@@ -122,7 +100,7 @@ fn generate(total: usize, seed: u64) -> Vec<Value> {
             "status": {"nodeInfo": {"kubeletVersion": "v1.31.4"}}}));
         out.push(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": format!("reader-{n}")},
             "rules": [{"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list", "watch"]}]}));
-        let role = if rng.chance(5) {
+        let role = if rng.chance(5, 100) {
             "cluster-admin"
         } else {
             "view"
@@ -137,7 +115,7 @@ fn generate(total: usize, seed: u64) -> Vec<Value> {
         let ns = format!("{team}-{ns_index}");
         ns_index += 1;
         out.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {"team": team}}}));
-        if rng.chance(70) {
+        if rng.chance(70, 100) {
             out.push(json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("default-deny", Some(&ns), &json!({})),
                 "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}));
         }
@@ -298,14 +276,14 @@ fn generate_netpol(pods: usize, policies: usize, replicas: usize, seed: u64) -> 
                 1 => json!({"port": 8000, "endPort": 8100}),
                 _ => json!({"port": "metrics"}),
             };
-            let selector = if rng.chance(70) {
+            let selector = if rng.chance(70, 100) {
                 json!({"matchLabels": {"app": format!("app-{target}")}})
             } else {
                 json!({"matchLabels": {"tier": tiers[usize::try_from(rng.below(tiers.len() as u64)).unwrap_or(0)]}})
             };
             let mut spec =
                 json!({"podSelector": selector, "ingress": [{"from": [peer], "ports": [port]}]});
-            if rng.chance(30) {
+            if rng.chance(30, 100) {
                 spec["policyTypes"] = json!(["Ingress", "Egress"]);
                 spec["egress"] = json!([{"to": [{"podSelector": {"matchLabels": {"tier": "db"}}}], "ports": [{"port": 5432}]},
                     {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32", "10.0.0.0/8"]}}], "ports": [{"port": 443}]}]);
