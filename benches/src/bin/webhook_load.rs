@@ -440,7 +440,7 @@ fn main() -> ExitCode {
         let bad = args.bad_thread.then(|| {
             let (tx, rx) = std::sync::mpsc::channel::<u64>();
             let (corpus, stats, ca) = (Arc::clone(&corpus), Arc::clone(&stats), ca.clone());
-            std::thread::spawn(move || {
+            let thread = std::thread::spawn(move || {
                 let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                 runtime.block_on(async {
                     let mut sender = connect(addr, &ca).await;
@@ -451,12 +451,12 @@ fn main() -> ExitCode {
                     }
                 });
             });
-            tx
+            (tx, thread)
         });
         let mut tasks = Vec::new();
         for _ in 0..args.connections {
             let (corpus, stats, next, ca) = (Arc::clone(&corpus), Arc::clone(&stats), Arc::clone(&next), ca.clone());
-            let (released, bad) = (released.clone(), bad.clone());
+            let (released, bad) = (released.clone(), bad.as_ref().map(|(tx, _)| tx.clone()));
             tasks.push(tokio::spawn(async move {
                 let mut sender = connect(addr, &ca).await;
                 loop {
@@ -488,7 +488,11 @@ fn main() -> ExitCode {
         for t in tasks {
             let _ = t.await;
         }
-        drop(bad);
+        // Every bad body is sent and answered before the server stops.
+        if let Some((tx, thread)) = bad {
+            drop(tx);
+            let _ = thread.join();
+        }
         let wall = start.elapsed().as_secs_f64();
         let ticks_after = cpu_ticks();
         let pairs = std::mem::take(&mut *stats.latencies_us.lock().unwrap());
