@@ -151,18 +151,7 @@ fn the_service_account_writes_policy_reports_only() {
     let mut allowed = Vec::new();
     for (group, resource, sub) in universe() {
         for ns in NAMESPACES {
-            for verb in [
-                "create",
-                "update",
-                "patch",
-                "delete",
-                "deletecollection",
-                "escalate",
-                "bind",
-                "impersonate",
-                "approve",
-                "*",
-            ] {
+            for &verb in WRITE_VERBS {
                 let r = request(verb, &group, &resource, &sub, ns);
                 if !rbac.authorize(&sa, &r).is_empty() && rbac.authorize(&nobody, &r).is_empty() {
                     allowed.push(format!("{verb} {resource}.{group}"));

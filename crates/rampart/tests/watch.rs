@@ -108,6 +108,13 @@ fn names(update: &Update) -> Vec<String> {
         .collect()
 }
 
+/// A ClusterRoleBinding of group `devs` to cluster-admin.
+fn devs_admin() -> serde_json::Value {
+    json!({"apiVersion": RBAC, "kind": "ClusterRoleBinding", "metadata": {"name": "devs-admin"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"kind": "Group", "name": "devs", "apiGroup": "rbac.authorization.k8s.io"}]})
+}
+
 fn has(update: &Update, name: &str) -> bool {
     names(update).iter().any(|n| n == name)
 }
@@ -130,15 +137,7 @@ fn the_context_is_listed_then_follows_pushed_changes() {
     assert!(first.missing.is_empty(), "{:?}", first.missing);
 
     // A group bound to cluster-admin appears, a Role goes, a Namespace changes.
-    watching
-        .server
-        .push(
-            Change::Added,
-            json!({"apiVersion": RBAC, "kind": "ClusterRoleBinding", "metadata": {"name": "devs-admin"},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
-                "subjects": [{"kind": "Group", "name": "devs", "apiGroup": "rbac.authorization.k8s.io"}]}),
-        )
-        .unwrap();
+    watching.server.push(Change::Added, devs_admin()).unwrap();
     watching
         .server
         .push(
@@ -235,15 +234,7 @@ fn a_kind_refused_with_403_is_left_out_and_the_others_are_still_watched() {
         missing.message
     );
 
-    watching
-        .server
-        .push(
-            Change::Added,
-            json!({"apiVersion": RBAC, "kind": "ClusterRoleBinding", "metadata": {"name": "devs-admin"},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
-                "subjects": [{"kind": "Group", "name": "devs", "apiGroup": "rbac.authorization.k8s.io"}]}),
-        )
-        .unwrap();
+    watching.server.push(Change::Added, devs_admin()).unwrap();
     let next = watching.until("the binding added and the refused watch noted", |u| {
         has(u, "ClusterRoleBinding devs-admin")
             && u.missing
