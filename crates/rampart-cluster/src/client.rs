@@ -8,12 +8,12 @@ use http::{HeaderMap, StatusCode, header};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde::Deserialize;
-use serde_json::Value;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use crate::Incomplete;
-use crate::collect::{Collected, Collector};
+use crate::collect::{Collected, Collector, Items};
 use crate::resources::{RESOURCES, Resource, SECRETS};
 use crate::snapshot::Header;
 
@@ -630,13 +630,6 @@ async fn discover(
     Ok(targets)
 }
 
-/// One page as the API server sends it.
-#[derive(Deserialize)]
-struct Page {
-    #[serde(default)]
-    items: Vec<Value>,
-}
-
 /// A page's metadata alone (its items are skipped, not built).
 #[derive(Deserialize)]
 struct PageHead {
@@ -718,7 +711,7 @@ async fn list(
     }
 }
 
-/// Turns one page into objects.
+/// Turns one page into objects, one item at a time.
 fn collect_page(
     collector: &mut Collector,
     body: &[u8],
@@ -726,19 +719,48 @@ fn collect_page(
     api_version: &str,
     secrets: bool,
 ) -> Result<(), serde_json::Error> {
-    let page: Page = serde_json::from_slice(body)?;
-    for mut item in page.items {
-        if secrets {
-            // Whatever came back, only metadata is kept (see `reduce`).
-            if let Some(map) = item.as_object_mut() {
-                map.retain(|k, _| k == "metadata");
-                map.insert("kind".into(), Value::String("Secret".into()));
-                map.insert("apiVersion".into(), Value::String("v1".into()));
+    let mut de = serde_json::Deserializer::from_slice(body);
+    PageItems(Items {
+        collector,
+        kind,
+        api_version,
+        metadata_only: secrets,
+    })
+    .deserialize(&mut de)?;
+    de.end()
+}
+
+/// A list's `items`, fed to the collector; the rest of the list is skipped.
+struct PageItems<'c>(Items<'c>);
+
+impl<'de> DeserializeSeed<'de> for PageItems<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PageItems<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a Kubernetes list")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut items = Some(self.0);
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match (key.as_ref(), items.take()) {
+                ("items", Some(seed)) => map.next_value_seed(seed)?,
+                (_, seed) => {
+                    items = seed;
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
-        collector.add(item, kind, api_version);
+        Ok(())
     }
-    Ok(())
 }
 
 fn closed<T>(_: mpsc::error::SendError<T>) -> Failure {

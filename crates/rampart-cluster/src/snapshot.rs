@@ -23,12 +23,11 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
 use rampart_model::Object;
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
 
 use crate::Incomplete;
-use crate::collect::{Collected, Collector};
+use crate::collect::{Collected, Collector, Items};
 
 /// The snapshot format version this build writes and reads.
 pub const SNAPSHOT_VERSION: u64 = 1;
@@ -166,7 +165,12 @@ impl<'de> Visitor<'de> for SnapshotVisitor {
                         &header.context
                     };
                     let mut collector = Collector::new(context);
-                    map.next_value_seed(Objects(&mut collector))?;
+                    map.next_value_seed(Items {
+                        collector: &mut collector,
+                        kind: "",
+                        api_version: "",
+                        metadata_only: false,
+                    })?;
                     collected = Some(collector.finish());
                 }
                 _ => {
@@ -183,32 +187,6 @@ impl<'de> Visitor<'de> for SnapshotVisitor {
             return Err(serde::de::Error::missing_field("objects"));
         };
         Ok(Ok((header, collected)))
-    }
-}
-
-/// The `objects` array, fed to a collector one element at a time.
-struct Objects<'c>(&'c mut Collector);
-
-impl<'de> DeserializeSeed<'de> for Objects<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Objects<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of Kubernetes objects")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(object) = seq.next_element::<Value>()? {
-            self.0.add(object, "", "");
-        }
-        Ok(())
     }
 }
 

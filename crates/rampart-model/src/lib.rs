@@ -12,6 +12,7 @@ pub mod inventory;
 pub mod kinds;
 pub mod node;
 pub mod object;
+pub mod share;
 pub mod text;
 pub mod workload;
 
@@ -19,7 +20,8 @@ pub use diagnostic::{InputDiagnostic, InputLevel};
 pub use facts::{ClusterFacts, Component, ComponentFlags, KubeVersion, VersionSource};
 pub use files::{Files, SourceFile};
 pub use inventory::Inventory;
-pub use node::{Entry, Map, Node, Pos, Value};
+pub use node::{Entry, Map, Node, Pos, Seq, Value};
 pub use object::{FileId, Object, ObjectRef, Origin};
+pub use share::Sharing;
 pub use text::{Text, intern};
 pub use workload::{Container, ContainerKind, PodTemplate};

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use thin_vec::ThinVec;
+use triomphe::{Arc, ThinArc};
 
 use crate::text::{Text, intern};
 
@@ -80,8 +80,8 @@ pub enum Value {
     Float(f64),
     /// A string.
     Str(Text),
-    /// A sequence (a thin vector: one pointer, the length in its allocation).
-    Seq(ThinVec<Node>),
+    /// A sequence (one pointer, the length in its allocation; may be shared).
+    Seq(Seq),
     /// A mapping with string keys, in source order.
     Map(Map),
 }
@@ -92,9 +92,38 @@ pub enum Value {
 /// Sizes matter here: a 20,000-object cluster has close to a million entries. With
 /// [`Text`] and the entries one pointer wide each, a [`Value`] is 16 bytes, a [`Node`]
 /// 24 and an [`Entry`] 40 (they were 24, 32 and 56).
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// The entries sit in one reference-counted allocation (count and length first), so
+/// equal subtrees can be one allocation ([`crate::share`]): a cluster's Pods repeat
+/// their ReplicaSet's template, down to the line. Maps are immutable once shared; the
+/// few mutations copy a shared map first.
+#[derive(Clone, PartialEq)]
 pub struct Map {
-    entries: ThinVec<Entry>,
+    entries: ThinArc<(), Entry>,
+}
+
+/// A sequence: its items in one reference-counted allocation, like a [`Map`]'s entries.
+#[derive(Clone, PartialEq)]
+pub struct Seq {
+    items: ThinArc<(), Node>,
+}
+
+/// Runs `f` on the items of a shared slice, copying them first when another tree
+/// shares them (`f` sees an empty slice only if that copy could not be made unique,
+/// which cannot happen).
+fn with_unique<T: Clone, R>(arc: &mut ThinArc<(), T>, f: impl FnOnce(&mut [T]) -> R) -> R {
+    if ThinArc::strong_count(arc) > 1 {
+        *arc = ThinArc::from_header_and_iter((), arc.slice.iter().cloned());
+    }
+    arc.with_arc_mut(|a| match Arc::get_mut(a) {
+        Some(unique) => f(unique.slice_mut()),
+        None => f(&mut []),
+    })
+}
+
+/// Whether two slices are one allocation.
+fn same<T>(a: &ThinArc<(), T>, b: &ThinArc<(), T>) -> bool {
+    std::ptr::eq(a.ptr(), b.ptr())
 }
 
 /// One `key: value` pair of a [`Map`].
@@ -113,13 +142,44 @@ impl Map {
     /// loaders resolve duplicates before building, so lookups see the first match).
     pub fn from_entries(entries: Vec<Entry>) -> Self {
         Map {
-            entries: ThinVec::from(entries),
+            entries: ThinArc::from_header_and_iter((), entries.into_iter()),
         }
+    }
+
+    /// Whether both are one allocation (see [`crate::share`]).
+    pub fn ptr_eq(a: &Map, b: &Map) -> bool {
+        same(&a.entries, &b.entries)
+    }
+
+    /// The allocation's address, for identity (see [`crate::share`]).
+    pub(crate) fn addr(&self) -> usize {
+        self.entries.ptr().addr()
+    }
+
+    /// Whether no other tree shares the entries.
+    pub(crate) fn is_unique(&self) -> bool {
+        ThinArc::strong_count(&self.entries) == 1
+    }
+
+    /// The entries, copied first when another tree shares them.
+    pub(crate) fn with_entries_mut<R>(&mut self, f: impl FnOnce(&mut [Entry]) -> R) -> R {
+        with_unique(&mut self.entries, f)
+    }
+
+    /// Adds an entry at the end.
+    pub fn push(&mut self, entry: Entry) {
+        let entries = self
+            .entries
+            .slice
+            .iter()
+            .cloned()
+            .chain(std::iter::once(entry));
+        self.entries = ThinArc::from_header_and_iter((), entries.collect::<Vec<_>>().into_iter());
     }
 
     /// The entry for `key`, if any.
     pub fn entry(&self, key: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| &*e.key == key)
+        self.entries.slice.iter().find(|e| &*e.key == key)
     }
 
     /// The value for `key`, if any.
@@ -129,17 +189,110 @@ impl Map {
 
     /// All entries in source order.
     pub fn iter(&self) -> std::slice::Iter<'_, Entry> {
-        self.entries.iter()
+        self.entries.slice.iter()
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.slice.len()
     }
 
     /// Whether the map has no entries.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.slice.is_empty()
+    }
+}
+
+impl Default for Map {
+    fn default() -> Self {
+        Map::from_entries(Vec::new())
+    }
+}
+
+impl fmt::Debug for Map {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Map")
+            .field("entries", &&self.entries.slice)
+            .finish()
+    }
+}
+
+impl Seq {
+    /// Whether both are one allocation (see [`crate::share`]).
+    pub fn ptr_eq(a: &Seq, b: &Seq) -> bool {
+        same(&a.items, &b.items)
+    }
+
+    /// The allocation's address, for identity (see [`crate::share`]).
+    pub(crate) fn addr(&self) -> usize {
+        self.items.ptr().addr()
+    }
+
+    /// Whether no other tree shares the items.
+    pub(crate) fn is_unique(&self) -> bool {
+        ThinArc::strong_count(&self.items) == 1
+    }
+
+    /// The items, copied first when another tree shares them.
+    pub(crate) fn with_items_mut<R>(&mut self, f: impl FnOnce(&mut [Node]) -> R) -> R {
+        with_unique(&mut self.items, f)
+    }
+
+    /// Moves the items out (copying them when another tree shares them).
+    pub fn into_vec(mut self) -> Vec<Node> {
+        self.with_items_mut(|items| {
+            items
+                .iter_mut()
+                .map(|n| std::mem::replace(n, Node::new(Value::Null)))
+                .collect()
+        })
+    }
+}
+
+impl std::ops::Deref for Seq {
+    type Target = [Node];
+    fn deref(&self) -> &[Node] {
+        &self.items.slice
+    }
+}
+
+impl Default for Seq {
+    fn default() -> Self {
+        Seq::from(Vec::new())
+    }
+}
+
+impl From<Vec<Node>> for Seq {
+    fn from(items: Vec<Node>) -> Self {
+        Seq {
+            items: ThinArc::from_header_and_iter((), items.into_iter()),
+        }
+    }
+}
+
+impl FromIterator<Node> for Seq {
+    fn from_iter<I: IntoIterator<Item = Node>>(iter: I) -> Self {
+        Seq::from(iter.into_iter().collect::<Vec<_>>())
+    }
+}
+
+impl From<Seq> for Vec<Node> {
+    fn from(seq: Seq) -> Self {
+        seq.into_vec()
+    }
+}
+
+impl fmt::Debug for Seq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<'a> IntoIterator for &'a Seq {
+    type Item = &'a Node;
+    type IntoIter = std::slice::Iter<'a, Node>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
     }
 }
 
@@ -147,7 +300,7 @@ impl<'a> IntoIterator for &'a Map {
     type Item = &'a Entry;
     type IntoIter = std::slice::Iter<'a, Entry>;
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.iter()
+        self.entries.slice.iter()
     }
 }
 
@@ -173,16 +326,20 @@ impl Node {
         let Value::Map(m) = &mut self.value else {
             return;
         };
-        if let Some(e) = m.entries.iter_mut().find(|e| &*e.key == key) {
+        if let Some(e) = m.entry(key) {
             if e.value.is_null() || e.value.as_str() == Some("") {
-                e.value = Node {
-                    pos,
-                    value: Value::Str(value.into()),
-                };
+                m.with_entries_mut(|entries| {
+                    if let Some(e) = entries.iter_mut().find(|e| &*e.key == key) {
+                        e.value = Node {
+                            pos,
+                            value: Value::Str(value.into()),
+                        };
+                    }
+                });
             }
             return;
         }
-        m.entries.push(Entry {
+        m.push(Entry {
             key: intern(key),
             key_pos: pos,
             value: Node {
@@ -195,12 +352,11 @@ impl Node {
     /// Moves the value under `key` out of a map, leaving `null` in its place.
     pub fn take(&mut self, key: &str) -> Option<Node> {
         match &mut self.value {
-            Value::Map(m) => m.entries.iter_mut().find(|e| &*e.key == key).map(|e| {
-                let pos = e.value.pos;
-                Node {
-                    pos,
+            Value::Map(m) if m.entry(key).is_some() => m.with_entries_mut(|entries| {
+                entries.iter_mut().find(|e| &*e.key == key).map(|e| Node {
+                    pos: e.value.pos,
                     value: std::mem::replace(&mut e.value.value, Value::Null),
-                }
+                })
             }),
             _ => None,
         }
@@ -354,16 +510,20 @@ impl Drop for Node {
     }
 }
 
+/// Moves the children that have children of their own onto `stack`, unless another
+/// tree shares them (then dropping this tree only lowers a count).
 fn take_children(value: &mut Value, stack: &mut Vec<Node>) {
-    match value {
-        Value::Seq(items) if items.iter().any(Node::has_children) => {
-            stack.extend(std::mem::take(items));
+    let mut take = |node: &mut Node| {
+        if node.has_children() {
+            stack.push(std::mem::replace(node, Node::new(Value::Null)));
         }
-        Value::Map(map) if map.entries.iter().any(|e| e.value.has_children()) => {
-            stack.extend(std::mem::take(&mut map.entries).into_iter().map(|e| {
-                let Entry { value, .. } = e;
-                value
-            }));
+    };
+    match value {
+        Value::Seq(seq) if seq.is_unique() => {
+            seq.with_items_mut(|items| items.iter_mut().for_each(&mut take));
+        }
+        Value::Map(map) if map.is_unique() => {
+            map.with_entries_mut(|entries| entries.iter_mut().for_each(|e| take(&mut e.value)));
         }
         _ => {}
     }

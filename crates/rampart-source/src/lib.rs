@@ -98,7 +98,18 @@ pub struct Loaded {
 
 impl Loaded {
     /// Appends another load's results, renumbering its files after this one's.
-    pub fn merge(&mut self, other: Loaded) {
+    pub fn merge(&mut self, mut other: Loaded) {
+        if self.files.is_empty() && self.objects.is_empty() {
+            // Nothing to renumber (a cluster read with no files beside it): take the
+            // other's vectors rather than hold two copies while moving a large read.
+            other
+                .diagnostics
+                .splice(0..0, std::mem::take(&mut self.diagnostics));
+            other.inputs.splice(0..0, std::mem::take(&mut self.inputs));
+            *self = other;
+            return;
+        }
+        self.objects.reserve(other.objects.len());
         let offset = u32::try_from(self.files.len()).unwrap_or(u32::MAX);
         let rebase = |id: FileId| FileId(id.0.saturating_add(offset));
         for (_, file) in other.files.into_files() {
@@ -282,45 +293,50 @@ fn parse_texts(texts: Vec<Text>) -> Loaded {
             );
         }
     }
-    let outputs: Vec<(usize, Sink)> = jobs
-        .par_iter()
-        .map(|job| {
-            let (i, docs) = match job {
-                Job::Json(i, text) => (*i, parse_json_or_yaml(text)),
-                Job::Yaml(i, chunk) => {
-                    let bad = texts
-                        .get(*i)
-                        .map(|t| t.bad_utf8_lines.as_slice())
-                        .unwrap_or_default();
-                    (*i, parse_chunk(*chunk, bad))
-                }
-            };
-            let name = texts.get(i).map_or("", |t| t.name.as_str());
-            // Files are added below in text order, so text `i` becomes `FileId(i)`.
-            let file = FileId(u32::try_from(i).unwrap_or(u32::MAX));
-            let mut sink = Sink::default();
-            for (document, doc) in (0u32..).zip(docs) {
-                sink.documents += 1;
-                for (pos, message) in doc.warnings {
-                    sink.diagnostics.push(InputDiagnostic::new(
-                        InputLevel::Warning,
-                        Some(file),
-                        name,
-                        pos,
-                        message,
-                    ));
-                }
-                if let Some((pos, message)) = doc.error {
-                    sink.diagnostics
-                        .push(InputDiagnostic::error(Some(file), name, pos, message));
-                }
-                if let Some(root) = doc.root {
-                    add_document(&mut sink, file, name, document, root);
-                }
+    let parse = |job: &Job<'_>| {
+        let (i, docs) = match job {
+            Job::Json(i, text) => (*i, parse_json_or_yaml(text)),
+            Job::Yaml(i, chunk) => {
+                let bad = texts
+                    .get(*i)
+                    .map(|t| t.bad_utf8_lines.as_slice())
+                    .unwrap_or_default();
+                (*i, parse_chunk(*chunk, bad))
             }
-            (i, sink)
-        })
-        .collect();
+        };
+        let name = texts.get(i).map_or("", |t| t.name.as_str());
+        // Files are added below in text order, so text `i` becomes `FileId(i)`.
+        let file = FileId(u32::try_from(i).unwrap_or(u32::MAX));
+        let mut sink = Sink::default();
+        for (document, doc) in (0u32..).zip(docs) {
+            sink.documents += 1;
+            for (pos, message) in doc.warnings {
+                sink.diagnostics.push(InputDiagnostic::new(
+                    InputLevel::Warning,
+                    Some(file),
+                    name,
+                    pos,
+                    message,
+                ));
+            }
+            if let Some((pos, message)) = doc.error {
+                sink.diagnostics
+                    .push(InputDiagnostic::error(Some(file), name, pos, message));
+            }
+            if let Some(root) = doc.root {
+                add_document(&mut sink, file, name, document, root);
+            }
+        }
+        (i, sink)
+    };
+    // One document (an object read from a cluster, an admission request) is parsed
+    // where it is needed: handing it to the pool costs more than parsing it, and its
+    // tree would be allocated on another thread than the one that frees it.
+    let outputs: Vec<(usize, Sink)> = if jobs.len() > 1 {
+        jobs.par_iter().map(parse).collect()
+    } else {
+        jobs.iter().map(parse).collect()
+    };
 
     let mut per_file: Vec<Vec<Sink>> = texts.iter().map(|_| Vec::new()).collect();
     for (i, sink) in outputs {
