@@ -106,6 +106,8 @@ impl Collector {
     /// Orders the objects (kind, namespace, name) and gives each its file.
     pub fn finish(self) -> Collected {
         let mut collected = Collected::default();
+        collected.files.reserve(self.count);
+        collected.objects.reserve_exact(self.count);
         for mut bucket in self.buckets {
             bucket.sort_by(|a, b| {
                 (a.object.namespace(), a.object.name())

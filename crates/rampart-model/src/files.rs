@@ -72,6 +72,11 @@ impl Files {
         id
     }
 
+    /// Makes room for `additional` more files.
+    pub fn reserve(&mut self, additional: usize) {
+        self.files.reserve_exact(additional);
+    }
+
     /// The file with this id.
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
         self.files.get(id.0 as usize)

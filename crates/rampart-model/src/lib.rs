@@ -23,5 +23,5 @@ pub use inventory::Inventory;
 pub use node::{Entry, Map, Node, Pos, Seq, Value};
 pub use object::{FileId, Object, ObjectRef, Origin};
 pub use share::Sharing;
-pub use text::{Text, intern};
+pub use text::{Text, intern, intern_path};
 pub use workload::{Container, ContainerKind, PodTemplate};

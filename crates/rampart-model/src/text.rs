@@ -121,7 +121,21 @@ thread_local! {
 
 /// The shared copy of `text` when it is short, else a copy of its own.
 pub fn intern(text: &str) -> Text {
-    if text.len() > MAX_SHARED_LEN {
+    pooled(text, MAX_SHARED_LEN)
+}
+
+/// Field paths longer than this are never shared.
+pub const MAX_SHARED_PATH_LEN: usize = 200;
+
+/// [`intern`] for field paths, which are longer than keys but repeat as often
+/// (`spec.template.spec.containers[0].securityContext.privileged` on every finding of
+/// one rule about one kind).
+pub fn intern_path(text: &str) -> Text {
+    pooled(text, MAX_SHARED_PATH_LEN)
+}
+
+fn pooled(text: &str, max_len: usize) -> Text {
+    if text.len() > max_len {
         return Text::from(text);
     }
     POOL.with(|pool| {

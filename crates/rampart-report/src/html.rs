@@ -544,7 +544,7 @@ fn row(
     match &f.help {
         Some(help) => {
             write!(out, "<dt>Remediation</dt><dd><p>{}</p>", inline(help))?;
-            if !rule.remediation.is_empty() && first_sentence(&rule.remediation) != help {
+            if !rule.remediation.is_empty() && first_sentence(&rule.remediation) != &**help {
                 write!(
                     out,
                     "<p class=\"rule-fix\">{}</p>",

@@ -172,7 +172,7 @@ fn failing_case(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let files = &report.inventory.files;
-    let first = g.findings.first().map_or("", |f| f.message.as_str());
+    let first = g.findings.first().map_or("", |f| &*f.message);
     let message = match g.findings.len() {
         0 | 1 => first.to_string(),
         n => format!("{first} (and {} more)", n - 1),

@@ -466,7 +466,7 @@ fn result_json<'a>(
             .collect();
         vec![CodeFlow {
             message: OwnedText {
-                text: f.message.clone(),
+                text: f.message.to_string(),
             },
             thread_flows: [ThreadFlow { locations }],
         }]

@@ -95,8 +95,12 @@ impl<'a> Context<'a> {
             object_index: index,
             file: object.file(),
             pos: if pos.is_known() { pos } else { object.pos() },
-            field_path: object.display_path(path),
-            message: message.into(),
+            field_path: if object.path_prefix.is_empty() {
+                rampart_model::intern_path(path)
+            } else {
+                rampart_model::intern_path(&object.display_path(path))
+            },
+            message: message.into().into_boxed_str(),
             help: None,
             evidence: None,
             steps: thin_vec::ThinVec::new(),
@@ -129,8 +133,8 @@ impl<'a> Context<'a> {
             object_index: None,
             file: None,
             pos: Pos::UNKNOWN,
-            field_path: String::new(),
-            message: message.into(),
+            field_path: rampart_model::intern(""),
+            message: message.into().into_boxed_str(),
             help: None,
             evidence: None,
             steps: thin_vec::ThinVec::new(),

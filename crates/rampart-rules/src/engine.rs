@@ -221,14 +221,16 @@ pub fn run_with(
                 ctx
             },
         )
-        .map(Context::into_findings)
-        .flatten_iter();
-    let global = plan.inventory.par_iter().flat_map_iter(|f| {
+        .map(Context::into_findings);
+    let global = plan.inventory.par_iter().map(|f| {
         let mut ctx = Context::new(inventory, settings, policies, rbac, shared);
         f(&mut ctx);
         ctx.into_findings()
     });
-    let all: Vec<Finding> = per_object.chain(global).collect();
+    // Each thread's findings stay in their own vector until `apply` moves them into
+    // the outcome: a large cluster has tens of thousands, and one more copy of all of
+    // them would be the scan's peak.
+    let all: Vec<Vec<Finding>> = per_object.chain(global).collect();
 
     let mut outcome = apply(inventory, all, overrides, None);
     outcome
@@ -269,7 +271,13 @@ pub fn run_on_object(
     }
     let mut findings = ctx.into_findings();
     findings.retain(|f| f.object_index == Some(index));
-    let mut findings = apply(inventory, findings, &Overrides::default(), Some(index)).findings;
+    let mut findings = apply(
+        inventory,
+        vec![findings],
+        &Overrides::default(),
+        Some(index),
+    )
+    .findings;
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings
 }
@@ -325,7 +333,7 @@ fn annotated(object: &Object) -> Vec<(&str, rampart_model::Pos)> {
 /// annotations are read.
 fn apply(
     inventory: &Inventory,
-    all: Vec<Finding>,
+    all: Vec<Vec<Finding>>,
     overrides: &Overrides,
     only: Option<usize>,
 ) -> Outcome {
@@ -387,9 +395,10 @@ fn apply(
     excluded_files.sort_unstable();
 
     let mut ignore_lists: Option<(usize, [Option<&str>; 2])> = None;
-    let before = all.len();
+    let before = all.iter().map(Vec::len).sum();
     let mut findings = Vec::with_capacity(before);
-    for mut f in all {
+    // Each vector is freed as soon as it is moved out.
+    for mut f in all.into_iter().flatten() {
         if !severities.is_empty()
             && let Some(s) = severities.get(f.rule.code)
         {
@@ -478,7 +487,8 @@ fn apply(
             f.message = format!(
                 "{}; suppression expired on {expires} (reason: {})",
                 f.message, s.reason
-            );
+            )
+            .into_boxed_str();
             f.suppression = Some(Box::new(Expired {
                 reason: s.reason.clone(),
                 expires,

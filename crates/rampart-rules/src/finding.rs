@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use rampart_model::{FileId, ObjectRef, Pos};
+use rampart_model::{FileId, ObjectRef, Pos, Text};
 use sha2::{Digest, Sha256};
 use thin_vec::ThinVec;
 
@@ -70,9 +70,9 @@ pub struct Related {
 
 /// A finding of a rule.
 ///
-/// A large cluster has tens of thousands, held twice for a moment while the thread
-/// pool's results are joined: what most findings lack (evidence, steps, related places)
-/// costs a pointer each.
+/// A large cluster has tens of thousands: what most findings lack (evidence, steps,
+/// related places) costs a pointer each, and the texts are exactly as long as they are
+/// (boxed, not growable strings).
 #[derive(Clone, Debug)]
 pub struct Finding {
     /// The rule.
@@ -87,12 +87,13 @@ pub struct Finding {
     pub file: Option<FileId>,
     /// Where in the file.
     pub pos: Pos,
-    /// The field path, as the user sees it in the file.
-    pub field_path: String,
+    /// The field path, as the user sees it in the file (shared: one rule reports the
+    /// same path on every object of a kind).
+    pub field_path: Text,
     /// What is wrong: lowercase, no trailing period, identifiers in backticks.
-    pub message: String,
+    pub message: Box<str>,
     /// A fix specific to this finding (the rule's remediation applies otherwise).
-    pub help: Option<String>,
+    pub help: Option<Box<str>>,
     /// Redacted evidence.
     pub evidence: Option<Box<Evidence>>,
     /// Ordered steps (attack paths).
@@ -107,7 +108,7 @@ pub struct Finding {
 impl Finding {
     /// Sets the finding's own help text.
     pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
-        self.help = Some(help.into());
+        self.help = Some(help.into().into_boxed_str());
         self
     }
 

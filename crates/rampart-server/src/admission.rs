@@ -358,7 +358,7 @@ impl Pending {
                             v.push_str("; ");
                             v.push_str(&f.message);
                         })
-                        .or_insert_with(|| f.message.clone());
+                        .or_insert_with(|| f.message.to_string());
                 }
                 Action::Ignore => {}
             }
