@@ -13,6 +13,10 @@ use crate::pss::{LevelVersion, Violation};
 use crate::rule::RuleMeta;
 use crate::settings::{Policies, Settings};
 
+/// Findings per block of a context's findings (about 10 KB: the allocator reuses
+/// blocks of this size, where it would keep a doubled vector's old copies aside).
+const BLOCK: usize = 64;
+
 /// Analyses several rules share, each built on first use.
 #[derive(Default)]
 pub struct Shared {
@@ -32,7 +36,9 @@ pub struct Context<'a> {
     pub rbac: &'a Rbac,
     /// Analyses built by the first rule that asks for them.
     shared: &'a Shared,
-    pub(crate) findings: Vec<Finding>,
+    /// Findings in blocks of [`BLOCK`]: a vector that doubled as a large cluster's
+    /// findings came in would leave each smaller copy behind in the allocator.
+    findings: Vec<Vec<Finding>>,
     /// The Pod Security verdict of the last pod evaluated (object index, policy,
     /// violations): the POD rules share one evaluation per pod.
     pub(crate) pss_memo: Option<(usize, LevelVersion, Vec<Violation>)>,
@@ -107,10 +113,7 @@ impl<'a> Context<'a> {
             related: thin_vec::ThinVec::new(),
             suppression: None,
         };
-        self.findings.push(finding);
-        self.findings
-            .last_mut()
-            .unwrap_or_else(|| unreachable!("a finding was just pushed"))
+        self.push(finding)
     }
 
     /// Reports a finding about the cluster as a whole, tied to no object or file (the
@@ -141,14 +144,30 @@ impl<'a> Context<'a> {
             related: thin_vec::ThinVec::new(),
             suppression: None,
         };
-        self.findings.push(finding);
-        self.findings
-            .last_mut()
-            .unwrap_or_else(|| unreachable!("a finding was just pushed"))
+        self.push(finding)
     }
 
     /// Takes the findings reported so far.
     pub fn into_findings(self) -> Vec<Finding> {
+        self.findings.into_iter().flatten().collect()
+    }
+
+    /// The findings, in the order reported, in blocks.
+    pub(crate) fn into_blocks(self) -> Vec<Vec<Finding>> {
         self.findings
+    }
+
+    fn push(&mut self, finding: Finding) -> &mut Finding {
+        if self.findings.last().is_none_or(|b| b.len() >= BLOCK) {
+            self.findings.push(Vec::with_capacity(BLOCK));
+        }
+        let block = self
+            .findings
+            .last_mut()
+            .unwrap_or_else(|| unreachable!("a block was just added"));
+        block.push(finding);
+        block
+            .last_mut()
+            .unwrap_or_else(|| unreachable!("a finding was just pushed"))
     }
 }

@@ -18,6 +18,12 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     quiet_parser_panics();
     let args = args::Args::from_env();
+    if matches!(
+        args.command,
+        args::Command::Scan(_) | args::Command::Snapshot(_)
+    ) {
+        release_memory_promptly();
+    }
     match commands::run(args) {
         Ok(code) => code,
         Err(err) => {
@@ -37,6 +43,37 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// mimalloc keeps freed memory for a second before it gives it back to the system
+/// (`purge_delay`): most of a scan's run, so a scan's peak was the sum of what it ever
+/// held rather than the most it held at once (a 20,000-object live scan: 69-77 MiB
+/// instead of 54). The option is read from the environment before `main` runs, and
+/// setting it from here would take `unsafe` (an FFI call), so a scan starts itself
+/// again with `MIMALLOC_PURGE_DELAY=0` (`exec`: the same process and arguments, a few
+/// milliseconds). A value already set is kept; if the `exec` fails, the scan goes on.
+/// Not for `serve`, a long-running webhook, where the delay saves system calls.
+#[cfg(all(feature = "mimalloc", unix))]
+fn release_memory_promptly() {
+    use std::os::unix::process::CommandExt;
+    const OPTION: &str = "MIMALLOC_PURGE_DELAY";
+    if std::env::var_os(OPTION).is_some() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut args = std::env::args_os();
+    let arg0 = args.next().unwrap_or_else(|| exe.clone().into_os_string());
+    // Returns only if the program could not be started.
+    let _ = std::process::Command::new(&exe)
+        .arg0(arg0)
+        .args(args)
+        .env(OPTION, "0")
+        .exec();
+}
+
+#[cfg(not(all(feature = "mimalloc", unix)))]
+fn release_memory_promptly() {}
 
 /// The loader turns a panic inside a third-party YAML parser into an input error for
 /// that document; the default hook would still print a backtrace-style message for
