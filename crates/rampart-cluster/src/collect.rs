@@ -308,6 +308,34 @@ mod tests {
     }
 
     #[test]
+    fn replicas_share_their_spec() {
+        let pod = |name: &str, image: &str| {
+            json!({"metadata": {"name": name, "namespace": "web"},
+                "spec": {"containers": [{"name": "c", "image": image}]}})
+        };
+        let mut c = Collector::new("x");
+        c.add(pod("web-1", "nginx:1"), "Pod", "v1");
+        c.add(pod("web-2", "nginx:1"), "Pod", "v1");
+        c.add(pod("web-3", "nginx:2"), "Pod", "v1");
+        let objects = c.finish().objects;
+        let spec = |i: usize| objects[i].root.get("spec").unwrap().as_map().unwrap();
+        assert!(rampart_model::Map::ptr_eq(spec(0), spec(1)));
+        assert!(!rampart_model::Map::ptr_eq(spec(0), spec(2)));
+        assert_eq!(
+            objects[1].name(),
+            "web-2",
+            "the objects keep their own identity"
+        );
+        let image = |i: usize| {
+            spec(i).get("containers").unwrap().as_seq().unwrap()[0]
+                .get("image")
+                .unwrap()
+                .as_str()
+        };
+        assert_eq!(image(2), Some("nginx:2"));
+    }
+
+    #[test]
     fn discard_forgets_a_kind() {
         let mut c = Collector::new("x");
         c.add(

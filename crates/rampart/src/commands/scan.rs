@@ -158,10 +158,12 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let baselined = apply_baseline(args, &inventory, &mut outcome)?;
     clock.lap("rules");
     if live_objects && matches!(args.output, Format::Text | Format::Html) {
-        // Objects read from a cluster keep no text; print again those shown as code frames.
+        // Objects read from a cluster keep no text; print again those shown as code
+        // frames (the first `--max-snippets` findings get one).
         let shown: std::collections::HashSet<rampart_model::FileId> = outcome
             .findings
             .iter()
+            .take(args.max_snippets)
             .flat_map(|f| {
                 f.file
                     .into_iter()
