@@ -161,7 +161,7 @@ mod tests {
     #[test]
     fn a_finding_stays_small() {
         assert!(
-            std::mem::size_of::<Finding>() <= 184,
+            std::mem::size_of::<Finding>() <= 152,
             "{}",
             std::mem::size_of::<Finding>()
         );
