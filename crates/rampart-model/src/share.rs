@@ -58,10 +58,7 @@ fn share_node(table: &mut Sharing, node: &mut Node, depth: usize) {
         Value::Map(map) => {
             // A map held elsewhere too may be one this table handed out: then its
             // children are shared already and it is found as it is.
-            if !map.is_unique()
-                && let Some(found) = table.maps.get(&ByContent(map.clone()))
-            {
-                *map = found.0.clone();
+            if !map.is_unique() && found(&table.maps, map) {
                 return;
             }
             map.with_entries_mut(|entries| {
@@ -69,19 +66,12 @@ fn share_node(table: &mut Sharing, node: &mut Node, depth: usize) {
                     share_node(table, &mut e.value, depth + 1);
                 }
             });
-            let key = ByContent(map.clone());
-            match table.maps.get(&key) {
-                Some(found) => *map = found.0.clone(),
-                None => {
-                    table.maps.insert(key);
-                }
+            if !found(&table.maps, map) {
+                table.maps.insert(ByContent(map.clone()));
             }
         }
         Value::Seq(seq) => {
-            if !seq.is_unique()
-                && let Some(found) = table.seqs.get(&ByContent(seq.clone()))
-            {
-                *seq = found.0.clone();
+            if !seq.is_unique() && found(&table.seqs, seq) {
                 return;
             }
             seq.with_items_mut(|items| {
@@ -89,15 +79,25 @@ fn share_node(table: &mut Sharing, node: &mut Node, depth: usize) {
                     share_node(table, n, depth + 1);
                 }
             });
-            let key = ByContent(seq.clone());
-            match table.seqs.get(&key) {
-                Some(found) => *seq = found.0.clone(),
-                None => {
-                    table.seqs.insert(key);
-                }
+            if !found(&table.seqs, seq) {
+                table.seqs.insert(ByContent(seq.clone()));
             }
         }
         _ => {}
+    }
+}
+
+/// Replaces `value` by the equal one in `held`, if there is one.
+fn found<T: Clone>(held: &HashSet<ByContent<T>>, value: &mut T) -> bool
+where
+    ByContent<T>: Hash + Eq,
+{
+    match held.get(&ByContent(value.clone())) {
+        Some(shared) => {
+            *value = shared.0.clone();
+            true
+        }
+        None => false,
     }
 }
 
