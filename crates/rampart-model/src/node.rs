@@ -99,31 +99,60 @@ pub enum Value {
 /// few mutations copy a shared map first.
 #[derive(Clone, PartialEq)]
 pub struct Map {
-    entries: ThinArc<(), Entry>,
+    pub(crate) entries: Shared<Entry>,
 }
 
 /// A sequence: its items in one reference-counted allocation, like a [`Map`]'s entries.
 #[derive(Clone, PartialEq)]
 pub struct Seq {
-    items: ThinArc<(), Node>,
+    pub(crate) items: Shared<Node>,
 }
 
-/// Runs `f` on the items of a shared slice, copying them first when another tree
-/// shares them (`f` sees an empty slice only if that copy could not be made unique,
-/// which cannot happen).
-fn with_unique<T: Clone, R>(arc: &mut ThinArc<(), T>, f: impl FnOnce(&mut [T]) -> R) -> R {
-    if ThinArc::strong_count(arc) > 1 {
-        *arc = ThinArc::from_header_and_iter((), arc.slice.iter().cloned());
+/// A slice in one reference-counted allocation: a [`Map`]'s entries, a [`Seq`]'s
+/// items.
+#[derive(Clone, PartialEq)]
+pub(crate) struct Shared<T>(ThinArc<(), T>);
+
+impl<T> Shared<T> {
+    fn new(items: Vec<T>) -> Self {
+        Shared(ThinArc::from_header_and_iter((), items.into_iter()))
     }
-    arc.with_arc_mut(|a| match Arc::get_mut(a) {
-        Some(unique) => f(unique.slice_mut()),
-        None => f(&mut []),
-    })
+
+    fn slice(&self) -> &[T] {
+        &self.0.slice
+    }
+
+    /// Whether both are one allocation.
+    pub(crate) fn ptr_eq(a: &Self, b: &Self) -> bool {
+        std::ptr::eq(a.0.ptr(), b.0.ptr())
+    }
+
+    /// The allocation's address, for identity (see [`crate::share`]).
+    pub(crate) fn addr(&self) -> usize {
+        self.0.ptr().addr()
+    }
+
+    /// Whether no other tree shares the slice.
+    pub(crate) fn is_unique(&self) -> bool {
+        ThinArc::strong_count(&self.0) == 1
+    }
 }
 
-/// Whether two slices are one allocation.
-fn same<T>(a: &ThinArc<(), T>, b: &ThinArc<(), T>) -> bool {
-    std::ptr::eq(a.ptr(), b.ptr())
+impl<T: Clone> Shared<T> {
+    /// Runs `f` on the slice, copying it first when another tree shares it (`f` sees an
+    /// empty slice only if that copy could not be made unique, which cannot happen).
+    pub(crate) fn with_mut<R>(&mut self, f: impl FnOnce(&mut [T]) -> R) -> R {
+        if !self.is_unique() {
+            *self = Shared(ThinArc::from_header_and_iter(
+                (),
+                self.0.slice.iter().cloned(),
+            ));
+        }
+        self.0.with_arc_mut(|a| match Arc::get_mut(a) {
+            Some(unique) => f(unique.slice_mut()),
+            None => f(&mut []),
+        })
+    }
 }
 
 /// One `key: value` pair of a [`Map`].
@@ -142,44 +171,24 @@ impl Map {
     /// loaders resolve duplicates before building, so lookups see the first match).
     pub fn from_entries(entries: Vec<Entry>) -> Self {
         Map {
-            entries: ThinArc::from_header_and_iter((), entries.into_iter()),
+            entries: Shared::new(entries),
         }
     }
 
     /// Whether both are one allocation (see [`crate::share`]).
     pub fn ptr_eq(a: &Map, b: &Map) -> bool {
-        same(&a.entries, &b.entries)
-    }
-
-    /// The allocation's address, for identity (see [`crate::share`]).
-    pub(crate) fn addr(&self) -> usize {
-        self.entries.ptr().addr()
-    }
-
-    /// Whether no other tree shares the entries.
-    pub(crate) fn is_unique(&self) -> bool {
-        ThinArc::strong_count(&self.entries) == 1
-    }
-
-    /// The entries, copied first when another tree shares them.
-    pub(crate) fn with_entries_mut<R>(&mut self, f: impl FnOnce(&mut [Entry]) -> R) -> R {
-        with_unique(&mut self.entries, f)
+        Shared::ptr_eq(&a.entries, &b.entries)
     }
 
     /// Adds an entry at the end.
     pub fn push(&mut self, entry: Entry) {
-        let entries = self
-            .entries
-            .slice
-            .iter()
-            .cloned()
-            .chain(std::iter::once(entry));
-        self.entries = ThinArc::from_header_and_iter((), entries.collect::<Vec<_>>().into_iter());
+        let entries = self.iter().cloned().chain(std::iter::once(entry)).collect();
+        self.entries = Shared::new(entries);
     }
 
     /// The entry for `key`, if any.
     pub fn entry(&self, key: &str) -> Option<&Entry> {
-        self.entries.slice.iter().find(|e| &*e.key == key)
+        self.entries.slice().iter().find(|e| &*e.key == key)
     }
 
     /// The value for `key`, if any.
@@ -189,17 +198,17 @@ impl Map {
 
     /// All entries in source order.
     pub fn iter(&self) -> std::slice::Iter<'_, Entry> {
-        self.entries.slice.iter()
+        self.entries.slice().iter()
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.entries.slice.len()
+        self.entries.slice().len()
     }
 
     /// Whether the map has no entries.
     pub fn is_empty(&self) -> bool {
-        self.entries.slice.is_empty()
+        self.entries.slice().is_empty()
     }
 }
 
@@ -212,7 +221,7 @@ impl Default for Map {
 impl fmt::Debug for Map {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Map")
-            .field("entries", &&self.entries.slice)
+            .field("entries", &self.entries.slice())
             .finish()
     }
 }
@@ -220,27 +229,12 @@ impl fmt::Debug for Map {
 impl Seq {
     /// Whether both are one allocation (see [`crate::share`]).
     pub fn ptr_eq(a: &Seq, b: &Seq) -> bool {
-        same(&a.items, &b.items)
-    }
-
-    /// The allocation's address, for identity (see [`crate::share`]).
-    pub(crate) fn addr(&self) -> usize {
-        self.items.ptr().addr()
-    }
-
-    /// Whether no other tree shares the items.
-    pub(crate) fn is_unique(&self) -> bool {
-        ThinArc::strong_count(&self.items) == 1
-    }
-
-    /// The items, copied first when another tree shares them.
-    pub(crate) fn with_items_mut<R>(&mut self, f: impl FnOnce(&mut [Node]) -> R) -> R {
-        with_unique(&mut self.items, f)
+        Shared::ptr_eq(&a.items, &b.items)
     }
 
     /// Moves the items out (copying them when another tree shares them).
     pub fn into_vec(mut self) -> Vec<Node> {
-        self.with_items_mut(|items| {
+        self.items.with_mut(|items| {
             items
                 .iter_mut()
                 .map(|n| std::mem::replace(n, Node::new(Value::Null)))
@@ -252,7 +246,7 @@ impl Seq {
 impl std::ops::Deref for Seq {
     type Target = [Node];
     fn deref(&self) -> &[Node] {
-        &self.items.slice
+        self.items.slice()
     }
 }
 
@@ -265,7 +259,7 @@ impl Default for Seq {
 impl From<Vec<Node>> for Seq {
     fn from(items: Vec<Node>) -> Self {
         Seq {
-            items: ThinArc::from_header_and_iter((), items.into_iter()),
+            items: Shared::new(items),
         }
     }
 }
@@ -300,7 +294,7 @@ impl<'a> IntoIterator for &'a Map {
     type Item = &'a Entry;
     type IntoIter = std::slice::Iter<'a, Entry>;
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.slice.iter()
+        self.entries.slice().iter()
     }
 }
 
@@ -328,7 +322,7 @@ impl Node {
         };
         if let Some(e) = m.entry(key) {
             if e.value.is_null() || e.value.as_str() == Some("") {
-                m.with_entries_mut(|entries| {
+                m.entries.with_mut(|entries| {
                     if let Some(e) = entries.iter_mut().find(|e| &*e.key == key) {
                         e.value = Node {
                             pos,
@@ -352,7 +346,7 @@ impl Node {
     /// Moves the value under `key` out of a map, leaving `null` in its place.
     pub fn take(&mut self, key: &str) -> Option<Node> {
         match &mut self.value {
-            Value::Map(m) if m.entry(key).is_some() => m.with_entries_mut(|entries| {
+            Value::Map(m) if m.entry(key).is_some() => m.entries.with_mut(|entries| {
                 entries.iter_mut().find(|e| &*e.key == key).map(|e| Node {
                     pos: e.value.pos,
                     value: std::mem::replace(&mut e.value.value, Value::Null),
@@ -519,11 +513,13 @@ fn take_children(value: &mut Value, stack: &mut Vec<Node>) {
         }
     };
     match value {
-        Value::Seq(seq) if seq.is_unique() => {
-            seq.with_items_mut(|items| items.iter_mut().for_each(&mut take));
+        Value::Seq(seq) if seq.items.is_unique() => {
+            seq.items
+                .with_mut(|items| items.iter_mut().for_each(&mut take));
         }
-        Value::Map(map) if map.is_unique() => {
-            map.with_entries_mut(|entries| entries.iter_mut().for_each(|e| take(&mut e.value)));
+        Value::Map(map) if map.entries.is_unique() => {
+            map.entries
+                .with_mut(|entries| entries.iter_mut().for_each(|e| take(&mut e.value)));
         }
         _ => {}
     }

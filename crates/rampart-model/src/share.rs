@@ -58,10 +58,10 @@ fn share_node(table: &mut Sharing, node: &mut Node, depth: usize) {
         Value::Map(map) => {
             // A map held elsewhere too may be one this table handed out: then its
             // children are shared already and it is found as it is.
-            if !map.is_unique() && found(&table.maps, map) {
+            if !map.entries.is_unique() && found(&table.maps, map) {
                 return;
             }
-            map.with_entries_mut(|entries| {
+            map.entries.with_mut(|entries| {
                 for e in entries {
                     share_node(table, &mut e.value, depth + 1);
                 }
@@ -71,10 +71,10 @@ fn share_node(table: &mut Sharing, node: &mut Node, depth: usize) {
             }
         }
         Value::Seq(seq) => {
-            if !seq.is_unique() && found(&table.seqs, seq) {
+            if !seq.items.is_unique() && found(&table.seqs, seq) {
                 return;
             }
-            seq.with_items_mut(|items| {
+            seq.items.with_mut(|items| {
                 for n in items {
                     share_node(table, n, depth + 1);
                 }
@@ -116,8 +116,8 @@ fn hash_shallow<H: Hasher>(node: &Node, state: &mut H) {
         Value::Int(i) => i.hash(state),
         Value::Float(f) => f.to_bits().hash(state),
         Value::Str(s) => s.as_str().hash(state),
-        Value::Seq(s) => s.addr().hash(state),
-        Value::Map(m) => m.addr().hash(state),
+        Value::Seq(s) => s.items.addr().hash(state),
+        Value::Map(m) => m.entries.addr().hash(state),
     }
 }
 
