@@ -134,8 +134,7 @@ impl Collector {
 }
 
 /// A JSON array of objects (a list's `items`, a snapshot's `objects`), fed to a
-/// collector one element at a time: only one object is ever held as JSON. `null` is
-/// an empty array, as the API server may send it.
+/// collector one element at a time: only one object is ever held as JSON.
 pub(crate) struct Items<'c> {
     /// Where the objects go.
     pub collector: &'c mut Collector,
@@ -151,7 +150,7 @@ impl<'de> DeserializeSeed<'de> for Items<'_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
+        deserializer.deserialize_seq(self)
     }
 }
 
@@ -160,10 +159,6 @@ impl<'de> Visitor<'de> for Items<'_> {
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array of Kubernetes objects")
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
