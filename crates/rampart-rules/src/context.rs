@@ -93,26 +93,15 @@ impl<'a> Context<'a> {
         path: &str,
         message: impl Into<String>,
     ) -> &mut Finding {
-        let index = Some(object.index);
-        let finding = Finding {
+        let finding = Finding::new(
             rule,
-            severity: rule.severity,
-            object: object.id.clone(),
-            object_index: index,
-            file: object.file(),
-            pos: if pos.is_known() { pos } else { object.pos() },
-            field_path: if object.path_prefix.is_empty() {
-                rampart_model::intern_path(path)
-            } else {
-                rampart_model::intern_path(&object.display_path(path))
-            },
-            message: message.into().into_boxed_str(),
-            help: None,
-            evidence: None,
-            steps: thin_vec::ThinVec::new(),
-            related: thin_vec::ThinVec::new(),
-            suppression: None,
-        };
+            object.id.clone(),
+            Some(object.index),
+            object.file(),
+            if pos.is_known() { pos } else { object.pos() },
+            rampart_model::intern_path(&object.display_path(path)),
+            message.into(),
+        );
         self.push(finding)
     }
 
@@ -124,26 +113,20 @@ impl<'a> Context<'a> {
         name: &str,
         message: impl Into<String>,
     ) -> &mut Finding {
-        let finding = Finding {
+        let finding = Finding::new(
             rule,
-            severity: rule.severity,
-            object: ObjectRef {
+            ObjectRef {
                 api_version: rampart_model::intern(""),
                 kind: rampart_model::intern("Cluster"),
                 namespace: None,
                 name: name.into(),
             },
-            object_index: None,
-            file: None,
-            pos: Pos::UNKNOWN,
-            field_path: rampart_model::intern(""),
-            message: message.into().into_boxed_str(),
-            help: None,
-            evidence: None,
-            steps: thin_vec::ThinVec::new(),
-            related: thin_vec::ThinVec::new(),
-            suppression: None,
-        };
+            None,
+            None,
+            Pos::UNKNOWN,
+            rampart_model::intern(""),
+            message.into(),
+        );
         self.push(finding)
     }
 

@@ -571,21 +571,15 @@ mod tests {
     use rampart_model::{FileId, Pos, intern};
 
     fn finding(rule: usize, file: u32, line: u32, message: &str) -> Finding {
-        Finding {
-            rule: crate::registry::RULES[rule % crate::registry::RULES.len()],
-            severity: crate::rule::Severity::Low,
-            object: rampart_model::ObjectRef::default(),
-            object_index: None,
-            file: Some(FileId(file)),
-            pos: Pos::new(line, 1),
-            field_path: intern(""),
-            message: message.into(),
-            help: None,
-            evidence: None,
-            steps: thin_vec::ThinVec::new(),
-            related: thin_vec::ThinVec::new(),
-            suppression: None,
-        }
+        Finding::new(
+            crate::registry::RULES[rule % crate::registry::RULES.len()],
+            rampart_model::ObjectRef::default(),
+            None,
+            Some(FileId(file)),
+            Pos::new(line, 1),
+            intern(""),
+            message.into(),
+        )
     }
 
     #[test]

@@ -106,6 +106,33 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding at a place, with the rule's severity and nothing else attached yet.
+    pub(crate) fn new(
+        rule: &'static RuleMeta,
+        object: ObjectRef,
+        object_index: Option<usize>,
+        file: Option<FileId>,
+        pos: Pos,
+        field_path: Text,
+        message: String,
+    ) -> Self {
+        Finding {
+            rule,
+            severity: rule.severity,
+            object,
+            object_index,
+            file,
+            pos,
+            field_path,
+            message: message.into_boxed_str(),
+            help: None,
+            evidence: None,
+            steps: ThinVec::new(),
+            related: ThinVec::new(),
+            suppression: None,
+        }
+    }
+
     /// Sets the finding's own help text.
     pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
         self.help = Some(help.into().into_boxed_str());
